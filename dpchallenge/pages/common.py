@@ -1,0 +1,81 @@
+"""The result every page parser returns, and what all pages share: decoding and classification."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from dpchallenge.pages.text import decode_body
+
+BAN_MARKERS = ("suspicious activity detected from your address", "<h1>Attention</h1>")
+_PARSER = etree.HTMLParser(remove_comments=True)
+_LOGGED_IN = re.compile(r"Welcome back,\s*<a[^>]*>([^<]+)</a>", re.I)
+
+
+@dataclass
+class PageResult:
+    kind: str  # history | results | unfinished | invalid | image | ban | unparsable
+    items: list = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind not in ("ban", "unparsable")
+
+
+@dataclass
+class Page:
+    """A response decoded once: its URL, text and lxml tree."""
+
+    url: str
+    text: str
+    root: etree._Element | None
+
+    @classmethod
+    def from_response(cls, response, tree_until: str | None = None) -> Page:
+        """Decode the body; build the tree of the text before `tree_until` (all if absent)."""
+        content_type = response.headers.get(b"Content-Type")
+        text = decode_body(response.body, content_type.decode("latin-1") if content_type else None)
+        cut = text.find(tree_until) if tree_until else -1
+        markup = text[:cut] if cut >= 0 else text
+        try:
+            root = parse_html(markup) if markup.strip() else None
+        except (ValueError, etree.ParserError):
+            root = None
+        return cls(url=response.url, text=text, root=root)
+
+    def urljoin(self, href: str | None) -> str | None:
+        from urllib.parse import urljoin
+
+        if not href:
+            return None
+        href = href.strip()
+        return "https:" + href if href.startswith("//") else urljoin(self.url, href)
+
+    def xpath(self, query: str, node=None) -> list:
+        target = self.root if node is None else node
+        return target.xpath(query) if target is not None else []
+
+    def first(self, query: str, node=None):
+        found = self.xpath(query, node)
+        return found[0] if found else None
+
+
+def parse_html(markup: str):
+    """A plain lxml tree: lxml.html's element classes cost a lookup per node for nothing we use."""
+    return etree.fromstring(markup, _PARSER)
+
+
+def is_ban(text: str) -> bool:
+    return any(marker in text for marker in BAN_MARKERS)
+
+
+def is_cut_short(text: str) -> bool:
+    return "</html>" not in text[-512:].lower()
+
+
+def logged_in_user(text: str) -> str | None:
+    match = _LOGGED_IN.search(text)
+    return match.group(1).strip() if match else None

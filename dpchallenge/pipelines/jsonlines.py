@@ -1,0 +1,47 @@
+"""Writes each record to its dataset file under DPC_DATA_DIR, one line per id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+
+from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
+from dpchallenge.store import JsonLinesStore
+
+DATASET_FILES = {
+    ChallengeItem: ("challenges.jsonl", "challenge_id"),
+    EntryItem: ("entries.jsonl", "image_id"),
+    ImageItem: ("images.jsonl", "image_id"),
+}
+
+
+class JsonLinesPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.data_dir = Path(crawler.settings.get("DPC_DATA_DIR"))
+        self.stores: dict[type, JsonLinesStore] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        for item_type, (name, key) in DATASET_FILES.items():
+            store = JsonLinesStore(self.data_dir / name, key)
+            store.open()
+            self.stores[item_type] = store
+            if store.repaired_lines:
+                self.crawler.stats.inc_value("dpc/jsonl/repaired_lines", store.repaired_lines)
+
+    def close_spider(self, spider=None):
+        for store in self.stores.values():
+            store.close()
+
+    def process_item(self, item):
+        store = self.stores.get(type(item))
+        if store is None:
+            return item
+        store.write(ItemAdapter(item).asdict())
+        self.crawler.stats.inc_value(f"dpc/written/{store.path.name}")
+        return item

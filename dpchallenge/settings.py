@@ -1,0 +1,53 @@
+"""Project settings: polite defaults for the real site; see SPEC.md and README.md."""
+
+import os
+
+BOT_NAME = "dpchallenge"
+SPIDER_MODULES = ["dpchallenge.spiders"]
+NEWSPIDER_MODULE = "dpchallenge.spiders"
+
+# Our own settings; each can also come from an environment variable of the same name.
+DPC_BASE_URL = os.environ.get("DPC_BASE_URL", "https://www.dpchallenge.com")
+DPC_DATA_DIR = os.environ.get("DPC_DATA_DIR", "data")
+DPC_CONTACT_URL = os.environ.get(
+    "DPC_CONTACT_URL", "https://github.com/dpchallenge-dataset/dpchallenge-crawler"
+)
+DPC_BAN_PAUSE = float(os.environ.get("DPC_BAN_PAUSE", "900"))
+DPC_MAX_BANS = int(os.environ.get("DPC_MAX_BANS", "3"))
+# A page that parses as neither data nor a known error page is fetched again this many times.
+DPC_PAGE_RETRIES = int(os.environ.get("DPC_PAGE_RETRIES", "3"))
+
+USER_AGENT = f"dpchallenge-dataset-crawler/0.1 (research; +{DPC_CONTACT_URL})"
+
+# Politeness: the site bans fast clients for days.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 5
+AUTOTHROTTLE_MAX_DELAY = 120
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 90
+COOKIES_ENABLED = True
+
+ITEM_PIPELINES = {
+    "dpchallenge.pipelines.validation.ValidationPipeline": 100,  # counts, flags bad records
+    "dpchallenge.pipelines.scores.ScoreStatsPipeline": 200,  # vote counts → distribution, MOS
+    "dpchallenge.pipelines.media.MediaPipeline": 300,  # thumbnails / full files, original bytes
+    "dpchallenge.pipelines.jsonlines.JsonLinesPipeline": 800,  # the dataset files
+}
+EXTENSIONS = {
+    "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # a crashed run's JOBDIR is reset
+}
+# IMAGES_STORE defaults to DPC_DATA_DIR/images (set in MediaPipeline.from_crawler).
+IMAGES_MIN_WIDTH = 1
+IMAGES_MIN_HEIGHT = 1
+MEDIA_ALLOW_REDIRECTS = True
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

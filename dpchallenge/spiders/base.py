@@ -1,0 +1,97 @@
+"""What the three spiders share: arguments, URLs, the dataset's done-lists and page failures."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from dpchallenge.pipelines.media import truthy
+
+logger = logging.getLogger(__name__)
+
+
+def id_list(value) -> list[int]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple | set):
+        return [int(v) for v in value]
+    return [int(part) for part in str(value).replace(" ", "").split(",") if part]
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class DpcSpider(scrapy.Spider):
+    def __init__(self, *args, challenge_ids=None, image_ids=None, refresh="0", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.challenge_ids = id_list(challenge_ids)
+        self.image_ids = id_list(image_ids)
+        self.refresh = truthy(refresh)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.get("DPC_BASE_URL").rstrip("/")
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.get("DPC_DATA_DIR"))
+
+    def history_url(self) -> str:
+        return f"{self.base_url}/challenge_history.php?show_all=1"
+
+    def results_url(self, challenge_id: int) -> str:
+        return f"{self.base_url}/challenge_results.php?CHALLENGE_ID={challenge_id}&show_full=1"
+
+    def image_url(self, image_id: int) -> str:
+        return f"{self.base_url}/image.php?IMAGE_ID={image_id}"
+
+    def stamped(self, item):
+        item.crawled_at = now_utc()
+        return item
+
+    def page_failed(self, response, result, page: str):
+        """A page that is not data: fetch it again, or give up and say which id failed."""
+        record_id = response.meta.get("dpc_id")
+        reason = result.kind
+        if result.missing:
+            reason += f" ({', '.join(result.missing)})"
+        self.crawler.stats.inc_value(f"dpc/pages/{page}/{result.kind}")
+        retry = get_retry_request(
+            response.request,
+            spider=self,
+            reason=f"dpc {page} page {result.kind}",
+            max_retry_times=self.settings.getint("DPC_PAGE_RETRIES"),
+        )
+        if retry is not None:
+            yield retry
+        else:
+            self.give_up(page, record_id, f"{reason}: {response.url}")
+
+    def request_failed(self, failure):
+        request = failure.request
+        page, record_id = request.meta.get("dpc_page", "page"), request.meta.get("dpc_id")
+        if failure.check(HttpError):
+            detail = f"HTTP {failure.value.response.status}"
+        else:
+            detail = failure.getErrorMessage() or failure.type.__name__
+        self.give_up(page, record_id, f"{detail}: {request.url}")
+
+    def give_up(self, page: str, record_id, detail: str) -> None:
+        stats = self.crawler.stats
+        stats.inc_value(f"dpc/failed/{page}")
+        failed = stats.get_value(f"dpc/failed_ids/{page}") or []
+        if record_id is not None and record_id not in failed:
+            stats.set_value(f"dpc/failed_ids/{page}", [*failed, record_id])
+        logger.error("failed %s page, id %s: %s", page, record_id, detail)
+
+    def page_request(self, url: str, callback, page: str, record_id, **kwargs) -> scrapy.Request:
+        meta = {"dpc_page": page, "dpc_id": record_id, **kwargs.pop("meta", {})}
+        return scrapy.Request(
+            url, callback=callback, errback=self.request_failed, meta=meta, **kwargs
+        )

@@ -1,0 +1,112 @@
+"""The JSON Lines dataset files: one whole line per record, one record per id, torn tails repaired.
+
+Scrapy's FEEDS cannot do this: it appends blindly, so it can neither repair a torn tail, replace a
+record by id on a rerun, nor tell the spider what is already done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def _head_pattern(key: str) -> re.Pattern[bytes]:
+    return re.compile(rb'^\{"' + re.escape(key.encode()) + rb'": (\d+)[,}]')
+
+
+def _complete_lines(path: Path, key: str) -> Iterator[tuple[int | None, bytes]]:
+    """Every line with the id it carries, or None for a line that is not a whole record."""
+    head = _head_pattern(key)
+    with path.open("rb") as handle:
+        for line in handle:
+            match = head.match(line)
+            whole = match is not None and line.endswith(b"}\n")
+            yield (int(match.group(1)) if whole else None), line
+
+
+def read_records(path: str | os.PathLike, key: str) -> Iterator[dict]:
+    """The whole records of a dataset file (a torn or foreign line is skipped)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    for record_id, line in _complete_lines(path, key):
+        if record_id is not None:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
+class JsonLinesStore:
+    """A dataset file keyed by `key`: appends records, and on open makes the file whole again."""
+
+    def __init__(self, path: str | os.PathLike, key: str):
+        self.path = Path(path)
+        self.key = key
+        self._fd: int | None = None
+        self.repaired_lines = 0
+        self.replaced_records = 0
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            self._make_whole()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, record: dict) -> None:
+        """Append one record as a single write(), so a crash leaves at most a torn last line."""
+        if record.get(self.key) is None:
+            raise ValueError(f"record without {self.key}")
+        ordered = {self.key: record[self.key], **record}
+        line = json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        data = line.encode("utf-8")
+        written = os.write(self._fd, data)
+        while written < len(data):  # a short write on a full disk or a signal
+            written += os.write(self._fd, data[written:])
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            self._make_whole()
+
+    def _make_whole(self) -> None:
+        """Drop torn lines and keep only the newest line of each id; rewrite only if needed."""
+        newest: dict[int, int] = {}
+        count = broken = 0
+        for index, (record_id, _line) in enumerate(_complete_lines(self.path, self.key)):
+            count += 1
+            if record_id is None:
+                broken += 1
+            else:
+                newest[record_id] = index
+        if broken == 0 and len(newest) == count:
+            return
+        keep = set(newest.values())
+        temporary = self.path.with_suffix(self.path.suffix + ".tmp")
+        with temporary.open("wb") as out:
+            for index, (_record_id, line) in enumerate(_complete_lines(self.path, self.key)):
+                if index in keep:
+                    out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
+        self.repaired_lines += broken
+        self.replaced_records += count - broken - len(newest)
+        if broken:
+            logger.warning("%s: dropped %d torn or foreign line(s)", self.path, broken)
+
+
+def read_ids(path: str | os.PathLike, key: str) -> set[int]:
+    """The ids of the whole records in a dataset file, without decoding the records."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    return {record_id for record_id, _ in _complete_lines(path, key) if record_id is not None}
