@@ -1,0 +1,60 @@
+"""Every fixture page through its parser, compared field by field with its expected JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from conftest import FIXTURES, page_response
+
+from dpchallenge.pages import parse_history, parse_image, parse_results
+
+PARSERS = {"history": parse_history, "results": parse_results, "image": parse_image}
+PIPELINE_FIELDS = {
+    "crawled_at",
+    "thumbnail_path",
+    "files",
+    "score_distribution",
+    "mos",
+    "mos_std",
+    "mos_source",
+}
+CASES = sorted(path.stem for path in (FIXTURES / "pages").glob("*.json"))
+
+
+def as_expected(item) -> dict:
+    record = {
+        name: value
+        for name, value in dataclasses.asdict(item).items()
+        if name not in PIPELINE_FIELDS
+    }
+    return {"type": type(item).__name__, **record}
+
+
+def test_there_are_cases():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fixture_page(case):
+    spec = json.loads((FIXTURES / "pages" / f"{case}.json").read_text(encoding="utf-8"))
+    body = (FIXTURES / "pages" / f"{case}.html").read_bytes()
+    response = page_response(body, spec["url"], spec.get("headers"))
+    result = PARSERS[spec["parser"]](response)
+    expected = spec["expected"]
+    assert result.kind == expected["kind"], result.missing
+    if expected["kind"] == "unparsable":
+        assert result.missing
+    items = [as_expected(item) for item in result.items]
+    assert len(items) == len(expected["items"])
+    for got, want in zip(items, expected["items"], strict=True):
+        for name in want:
+            assert got.get(name) == want[name], f"{case}: {want.get('type')} field {name}"
+        assert set(got) == set(want), f"{case}: fields differ"
+
+
+def test_cp1252_fixture_really_is_undeclared_windows_1252():
+    body = (FIXTURES / "pages" / "image_cp1252.html").read_bytes()
+    assert b"\x97" in body
+    assert b"charset" not in body.lower()
