@@ -58,3 +58,22 @@ def test_cp1252_fixture_really_is_undeclared_windows_1252():
     body = (FIXTURES / "pages" / "image_cp1252.html").read_bytes()
     assert b"\x97" in body
     assert b"charset" not in body.lower()
+
+
+def test_comment_header_in_unexpected_markup_is_read_field_by_field():
+    """A header the one-pass pattern does not fit (no role icon, extra markup) still parses."""
+    body = (FIXTURES / "pages" / "image_basic.html").read_bytes()
+    spec = json.loads((FIXTURES / "pages" / "image_basic.json").read_text(encoding="utf-8"))
+    changed = body.replace(b'class="fo ">', b'class="fo " data-x="1">', 1)
+    changed = changed.replace(b"/images/user_icon/", b"/images/other_icon/", 1)
+    assert changed != body
+    [image] = parse_image(page_response(changed, spec["url"])).items
+    first = spec["expected"]["items"][0]["comments"][0]
+    got = image.comments[0]
+    assert got.author_role is None
+    assert (got.comment_id, got.author_id, got.posted_at, got.text) == (
+        first["comment_id"],
+        first["author_id"],
+        first["posted_at"],
+        first["text"],
+    )

@@ -34,12 +34,15 @@ class Page:
     root: etree._Element | None
 
     @classmethod
-    def from_response(cls, response, tree_until: str | None = None) -> Page:
-        """Decode the body; build the tree of the text before `tree_until` (all if absent)."""
+    def from_response(
+        cls, response, tree_from: str | None = None, tree_until: str | None = None
+    ) -> Page:
+        """Decode the body; build the tree of the text between two markers (each only if found)."""
         content_type = response.headers.get(b"Content-Type")
         text = decode_body(response.body, content_type.decode("latin-1") if content_type else None)
-        cut = text.find(tree_until) if tree_until else -1
-        markup = text[:cut] if cut >= 0 else text
+        begin = max(text.find(tree_from), 0) if tree_from else 0
+        end = text.find(tree_until, begin) if tree_until else -1
+        markup = text[begin:end] if end >= 0 else text[begin:]
         try:
             root = parse_html(markup) if markup.strip() else None
         except (ValueError, etree.ParserError):
@@ -57,6 +60,12 @@ class Page:
     def xpath(self, query: str, node=None) -> list:
         target = self.root if node is None else node
         return target.xpath(query) if target is not None else []
+
+    def find(self, path: str):
+        return self.root.find(path) if self.root is not None else None
+
+    def findall(self, path: str) -> list:
+        return self.root.findall(path) if self.root is not None else []
 
     def first(self, query: str, node=None):
         found = self.xpath(query, node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime
@@ -20,6 +21,7 @@ from dpchallenge.pages.text import (
     to_int,
 )
 
+RIGHT_COLUMN = "<!-- START RIGHT COLUMN -->"
 COMMENTS_TABLE_START = '<tr class="forum-heading"><td width="150">Author</td>'
 _DURING_DIVIDER = "Comments Made During the Challenge"
 _COMMENT_ANCHOR = re.compile(r'<a name="(\d+)"></a>')
@@ -32,6 +34,17 @@ _BODY_START = '<table cellspacing="0" cellpadding="4" class="forum-post"><tr><td
 _BODY_END = "</td></tr></table></td></tr>"
 _BODY_CLOSE = re.compile(re.escape(_BODY_END) + r'\s*<tr class="forum-bg\d"><td class="textsm">')
 _US_TIME = re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):(\d\d) ([AP]M)", re.I)
+_LEFT_CHALLENGE_LINK = re.compile(
+    r'<div id="image_challenge"[^>]*>.*?CHALLENGE_ID=(\d+)"[^>]*>([^<]+)</a>', re.S
+)
+# The whole comment header in one pass: role icon, author link, then the time cell.
+_COMMENT_HEADER = re.compile(
+    r'<a name="\d+"></a>[^<]*(?:<(?!img src="[^"]*/user_icon/)[^>]*>[^<]*)*'
+    r'<img src="[^"]*/user_icon/[^"]*"[^>]*\balt="([^"]*)"[^>]*>(?:</span>)?'
+    r'<a [^>]*href="/?profile\.php\?USER_ID=(\d+)"[^>]*class="fo ?"[^>]*>([^<]*)</a>'
+    r'(?:[^<]*<(?!td class="textsm" height="14")[^>]*>)*[^<]*'
+    r'<td class="textsm" height="14">\s*([^<]+?)\s*</td>'
+)
 _LABEL = re.compile(r"^\s*([^:]+?)\s*:\s*$")
 _EDITED = re.compile(r"Message edited by author (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.?")
 _PLACE_OF = re.compile(r"(\d[\d,]*)\s+out of\s+(\d[\d,]*)")
@@ -55,7 +68,7 @@ _STATS = {
 
 
 def parse_image(response) -> PageResult:
-    page = Page.from_response(response, tree_until=COMMENTS_TABLE_START)
+    page = Page.from_response(response, tree_from=RIGHT_COLUMN, tree_until=COMMENTS_TABLE_START)
     image_id = id_param(page.url, "IMAGE_ID")
     if is_ban(page.text):
         return PageResult("ban")
@@ -65,8 +78,8 @@ def parse_image(response) -> PageResult:
         return PageResult("unparsable", missing=["IMAGE_ID in the URL"])
     if is_cut_short(page.text):
         return PageResult("unparsable", missing=["end of page"])
-    title = page.first('//div[@class="imagetitle"]')
-    container = page.first('//td[@id="img_container"]')
+    title = page.find('.//div[@class="imagetitle"]')
+    container = page.find('.//td[@id="img_container"]')
     missing = [
         name
         for name, node in (("div.imagetitle", title), ("td#img_container", container))
@@ -76,12 +89,19 @@ def parse_image(response) -> PageResult:
         return PageResult("unparsable", missing=missing)
 
     item = ImageItem(image_id, url=page.url, title=clean(text_of(title)))
-    photographer = page.first('following-sibling::a[contains(@href, "USER_ID=")][1]', title)
+    photographer = next(
+        (a for a in title.itersiblings("a") if "USER_ID=" in (a.get("href") or "")), None
+    )
     if photographer is not None:
         item.photographer_id = id_param(photographer.get("href"), "USER_ID")
         item.photographer_name = clean(text_of(photographer))
-    main = page.first(
-        './img[contains(@src, "Copyrighted_Image_Reuse_Prohibited_")]/@src', container
+    main = next(
+        (
+            src
+            for img in container.iter("img")
+            if "Reuse_Prohibited_" in (src := img.get("src", ""))
+        ),
+        None,
     )
     item.image_url = page.urljoin(main)
     if item.image_url and "/1200/" in item.image_url:
@@ -99,7 +119,7 @@ def parse_image(response) -> PageResult:
 def _panels(page: Page) -> dict:
     """Each boxed panel's body row, by its heading (the first words before any markup)."""
     panels = {}
-    for heading in page.xpath('//tr[@class="forum-heading"]'):
+    for heading in page.findall('.//tr[@class="forum-heading"]'):
         cell = heading.find("td")
         label = clean(cell.text) if cell is not None and cell.text else None
         body = heading.getnext()
@@ -166,11 +186,9 @@ def _read_photo_info(page: Page, item: ImageItem, row) -> None:
                 setattr(item, _INFO_FIELDS[key], value)
             elif value is not None:
                 item.extra_info[label] = value
-    if item.challenge_id is None:
-        link = page.first('//div[@id="image_challenge"]//a[contains(@href, "CHALLENGE_ID=")]')
-        if link is not None:
-            item.challenge_id = id_param(link.get("href"), "CHALLENGE_ID")
-            item.challenge_name = clean(text_of(link))
+    if item.challenge_id is None and (link := _LEFT_CHALLENGE_LINK.search(page.text)):
+        item.challenge_id = int(link.group(1))
+        item.challenge_name = clean(_unescape(link.group(2)))
     comment = cells[1] if len(cells) > 1 else None
     if comment is not None:
         item.photographer_comment = text_with_breaks(comment)
@@ -226,13 +244,14 @@ def _parse_comment(text: str, comment_id: int, begin: int, end: int, during: boo
     comment = Comment(comment_id=comment_id, during_challenge=during)
     body_start = text.find(_BODY_START, begin, end)
     header_end = body_start if body_start >= 0 else end
-    if author := _COMMENT_AUTHOR.search(text, begin, header_end):
-        comment.author_id = int(author.group(1))
-        comment.author_name = clean(_unescape(author.group(2)))
-    if role := _COMMENT_ROLE.search(text, begin, header_end):
-        comment.author_role = clean(_unescape(role.group(1)))
-    if posted := _COMMENT_TIME.search(text, begin, header_end):
-        comment.posted_at = _comment_time(posted.group(1))
+    if header := _COMMENT_HEADER.match(text, begin, header_end):
+        role, author_id, author_name, posted = header.groups()
+        comment.author_role = clean(_unescape(role))
+        comment.author_id = int(author_id)
+        comment.author_name = clean(_unescape(author_name))
+        comment.posted_at = _comment_time(posted)
+    else:
+        _parse_comment_header(text, begin, header_end, comment)
     if body_start >= 0:
         body_start += len(_BODY_START)
         closing = _BODY_CLOSE.search(text, body_start, end)
@@ -245,8 +264,20 @@ def _parse_comment(text: str, comment_id: int, begin: int, end: int, during: boo
     return comment
 
 
+def _parse_comment_header(text: str, begin: int, end: int, comment: Comment) -> None:
+    """Each header field on its own, for markup the one-pass pattern does not fit."""
+    if author := _COMMENT_AUTHOR.search(text, begin, end):
+        comment.author_id = int(author.group(1))
+        comment.author_name = clean(_unescape(author.group(2)))
+    if role := _COMMENT_ROLE.search(text, begin, end):
+        comment.author_role = clean(_unescape(role.group(1)))
+    if posted := _COMMENT_TIME.search(text, begin, end):
+        comment.posted_at = _comment_time(posted.group(1))
+
+
 def _read_body_text(body: str, comment: Comment) -> None:
-    if edited := _EDITED.search(body):
+    edited = _EDITED.search(body) if "edited by author" in body else None
+    if edited:
         comment.edited_at = _eastern(edited.group(1), "%Y-%m-%d %H:%M:%S")
     if "<" not in body:
         text = clean(_unescape(body))
@@ -276,8 +307,15 @@ def _comment_time(value: str) -> str | None:
         return _eastern(value, "%m/%d/%Y %I:%M:%S %p")
     month, day, year, hour, minute, second, half = match.groups()
     hour = int(hour) % 12 + (12 if half.upper() == "PM" else 0)
+    offset = _eastern_offset(int(year), int(month), int(day), hour)
+    if offset is None:
+        return None
+    return f"{year}-{month}-{day}T{hour:02d}:{minute}:{second}{offset}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _eastern_offset(year: int, month: int, day: int, hour: int) -> str | None:
     try:
-        moment = datetime(int(year), int(month), int(day), hour, int(minute), int(second))
+        return eastern_iso(datetime(year, month, day, hour))[-6:]
     except ValueError:
         return None
-    return eastern_iso(moment)

@@ -21,6 +21,7 @@ from dpchallenge.pages.text import (
     to_int,
 )
 
+_DETAILS_DIVIDER = '//div[@class="divider"][starts-with(normalize-space(), "Challenge Details")]'
 _STAT = re.compile(r"<b>([^<:]+):\s*</b>(?:\s*<br>)?(?:\s|&nbsp;)*([^<]*?)\s*<br>", re.I)
 _PLACE = re.compile(
     r"<b>(\d+)(?:st|nd|rd|th)</b>\s*place with an\s*<br>\s*average vote of\s*<b>([\d.]+)</b>", re.I
@@ -63,7 +64,7 @@ def parse_results(response) -> PageResult:
         return PageResult("unparsable", missing=["end of page"])
     if "Challenge Results for " in page.text:
         return _parse_finished(page, challenge_id)
-    if page.first('//div[@class="divider"][starts-with(normalize-space(), "Challenge Details")]'):
+    if page.first(_DETAILS_DIVIDER) is not None:
         return _parse_unfinished(page, challenge_id)
     return PageResult("unparsable", missing=["results, invalid-id or challenge-details markers"])
 
@@ -146,9 +147,7 @@ def _parse_entry(page: Page, row, challenge_id: int) -> EntryItem | None:
 
 def _parse_unfinished(page: Page, challenge_id: int) -> PageResult:
     item = ChallengeItem(challenge_id, url=page.url, status="unfinished")
-    divider = page.first(
-        '//div[@class="divider"][starts-with(normalize-space(), "Challenge Details")]'
-    )
+    divider = page.first(_DETAILS_DIVIDER)
     name = clean(text_of(divider))
     item.name = clean(name.split("-", 1)[1]) if name and "-" in name else None
     for row in page.xpath("//tr[td[1]/b and count(td) >= 2]"):
