@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from conftest import page_response
 
 from dpchallenge.pages import parse_history, parse_image, parse_results
