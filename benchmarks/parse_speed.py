@@ -1,4 +1,4 @@
-"""Image-page parse speed: our parser against a BeautifulSoup (html.parser) parse, same page, same run.
+"""Image-page parse speed: ours against a BeautifulSoup (html.parser) parse of the same page.
 
 Run by hand: `.venv/bin/python benchmarks/parse_speed.py [page.html]`. Without an argument it uses
 the real capture in ../shared/site-samples/ when present, else our own fixture page.

@@ -1,4 +1,4 @@
-"""The parsers on the real captures in ../shared/site-samples/ (skipped where that folder is absent)."""
+"""The parsers on the real captures in ../shared/site-samples/ (skipped where it is absent)."""
 
 from __future__ import annotations
 
@@ -159,8 +159,9 @@ def test_image_capture(samples):
     assert len({c.comment_id for c in comments}) == 29
     blues = next(c for c in comments if c.comment_id == 6242356)
     assert blues.text == (
-        "wow, this is just stunning.\nI'm giving 5 ribbons total. This is one of my Posthumous Blues."
+        "wow, this is just stunning.\n"
+        "I'm giving 5 ribbons total. This is one of my Posthumous Blues."
     )
     assert '<img src="//blackyak.com/dpc/bluepost.jpg"' in blues.html
-    assert "it’s a wonderful learning place" in comments[6].text
+    assert "it\u2019s a wonderful learning place" in comments[6].text
     assert all(c.text and c.html and c.posted_at and c.author_id for c in comments)
