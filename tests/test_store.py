@@ -1,0 +1,69 @@
+"""The JSON Lines store: whole lines, one per id, torn tails repaired."""
+
+from __future__ import annotations
+
+import json
+
+from dpchallenge.store import JsonLinesStore, read_ids, read_records
+
+
+def lines(path):
+    return path.read_bytes().decode("utf-8").splitlines()
+
+
+def test_records_are_written_one_whole_line_each_with_the_key_first(tmp_path):
+    store = JsonLinesStore(tmp_path / "images.jsonl", "image_id")
+    store.open()
+    store.write({"title": "A – b", "image_id": 7})
+    store.write({"image_id": 8, "title": "ü"})
+    store.close()
+    written = lines(tmp_path / "images.jsonl")
+    assert [json.loads(line) for line in written] == [
+        {"image_id": 7, "title": "A – b"},
+        {"image_id": 8, "title": "ü"},
+    ]
+    assert written[0].startswith('{"image_id": 7, ')
+
+
+def test_a_rerun_replaces_a_record_instead_of_adding_a_second(tmp_path):
+    path = tmp_path / "images.jsonl"
+    for title in ("old", "new"):
+        store = JsonLinesStore(path, "image_id")
+        store.open()
+        store.write({"image_id": 1, "title": title})
+        store.write({"image_id": 2, "title": "other"})
+        store.close()
+    records = list(read_records(path, "image_id"))
+    assert sorted((r["image_id"], r["title"]) for r in records) == [(1, "new"), (2, "other")]
+    assert len(lines(path)) == 2
+
+
+def test_a_torn_last_line_is_dropped_on_open_and_the_rest_kept(tmp_path):
+    path = tmp_path / "images.jsonl"
+    path.write_bytes(b'{"image_id": 1, "a": 1}\n{"image_id": 2, "a": 2}\n{"image_id": 3, "a"')
+    assert read_ids(path, "image_id") == {1, 2}
+    store = JsonLinesStore(path, "image_id")
+    store.open()
+    assert store.repaired_lines == 1
+    store.write({"image_id": 3, "a": 3})
+    store.close()
+    assert [json.loads(line)["image_id"] for line in lines(path)] == [1, 2, 3]
+
+
+def test_garbage_in_the_middle_is_dropped_too(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"challenge_id": 1}\n\x00\x00\x00\n{"challenge_id": 2}\n')
+    store = JsonLinesStore(path, "challenge_id")
+    store.open()
+    store.close()
+    assert lines(path) == ['{"challenge_id": 1}', '{"challenge_id": 2}']
+
+
+def test_an_untouched_file_is_not_rewritten(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"challenge_id": 1}\n')
+    before = path.stat().st_ino
+    store = JsonLinesStore(path, "challenge_id")
+    store.open()
+    store.close()
+    assert path.stat().st_ino == before
