@@ -24,7 +24,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 5
 AUTOTHROTTLE_MAX_DELAY = 120
@@ -43,7 +43,10 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # a crashed run's JOBDIR is reset
+    "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
 }
+# Where the final stats go; %(spider)s is the spider's name. Default: DPC_DATA_DIR/stats/.
+DPC_STATS_FILE = os.environ.get("DPC_STATS_FILE", "")
 # IMAGES_STORE defaults to DPC_DATA_DIR/images (set in MediaPipeline.from_crawler).
 IMAGES_MIN_WIDTH = 1
 IMAGES_MIN_HEIGHT = 1

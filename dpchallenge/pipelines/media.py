@@ -12,8 +12,8 @@ from io import BytesIO
 from pathlib import Path
 
 from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.images import ImageException, ImagesPipeline
-from scrapy.utils.request import NO_CALLBACK
 
 from dpchallenge.items import EntryItem, ImageItem
 
@@ -55,7 +55,7 @@ class MediaPipeline(ImagesPipeline):
         return cls(store, crawler=crawler)
 
     def open_spider(self, spider=None):
-        super().open_spider(spider)
+        super().open_spider()
         spider = spider or self.crawler.spider
         self.kinds = set()
         if truthy(getattr(spider, "thumbnails", "1")):

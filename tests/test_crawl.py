@@ -1,0 +1,157 @@
+"""Whole crawls of the local replica: every id once, with the values the replica served."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from crawling import records, run_crawl
+
+from dpchallenge.replica import Replica
+from dpchallenge.replica.jpeg import entry_jpeg
+
+PIPELINE_OWNED = {"crawled_at", "thumbnail_path", "files", "score_distribution", "mos"}
+PIPELINE_OWNED |= {"mos_std", "mos_source"}
+
+
+def comparable(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in PIPELINE_OWNED}
+
+
+def by_id(rows, key):
+    return {row[key]: row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """One replica crawled by `challenges` then `images`; later tests read what it left."""
+    data = tmp_path_factory.mktemp("data")
+    with Replica(seed=3, challenges=6, entries=5) as replica:
+        challenges = run_crawl("challenges", replica, data)
+        images = run_crawl("images", replica, data)
+        first_run_requests = list(replica.requests)
+        replica.clear_requests()
+        again_challenges = run_crawl("challenges", replica, data)
+        again_images = run_crawl("images", replica, data)
+        rerun_requests = list(replica.requests)
+        yield {
+            "data": data,
+            "site": replica.site,
+            "base_url": replica.base_url,
+            "images_url": replica.images_url,
+            "runs": (challenges, images, again_challenges, again_images),
+            "first_run_requests": first_run_requests,
+            "rerun_requests": rerun_requests,
+        }
+
+
+def site_urls(expected: dict, crawled) -> dict:
+    """The replica's expected records name the real site; the crawl saw the replica's URLs."""
+    text = json.dumps(expected)
+    text = text.replace("https://www.dpchallenge.com", crawled["base_url"])
+    text = text.replace("https://images.dpchallenge.com", crawled["images_url"])
+    return json.loads(text)
+
+
+def test_crawls_end_cleanly(crawled):
+    for run in crawled["runs"]:
+        assert run.returncode == 0, run.log[-3000:]
+        assert run.stats["finish_reason"] == "finished"
+        assert "Traceback" not in run.log
+
+
+def test_every_finished_challenge_once_with_the_page_values(crawled):
+    site = crawled["site"]
+    written = records(crawled["data"] / "challenges.jsonl", "challenge_id")
+    assert len(written) == len({r["challenge_id"] for r in written})
+    got = by_id(written, "challenge_id")
+    assert set(got) == set(site.finished_challenge_ids())
+    for challenge_id in site.finished_challenge_ids():
+        want = site_urls(site.expected_challenge(challenge_id), crawled)
+        assert comparable(got[challenge_id]) == comparable(want), challenge_id
+        assert got[challenge_id]["crawled_at"]
+
+
+def test_every_entry_once_with_its_thumbnail_as_served(crawled):
+    site, data = crawled["site"], crawled["data"]
+    written = records(data / "entries.jsonl", "image_id")
+    assert len(written) == len({r["image_id"] for r in written})
+    got = by_id(written, "image_id")
+    expected = [site_urls(e, crawled) for e in site.expected_entries()]
+    assert set(got) == {e["image_id"] for e in expected}
+    removed = set(site.removed_image_ids())
+    for want in expected:
+        entry = got[want["image_id"]]
+        assert comparable(entry) == comparable(want), want["image_id"]
+        if want["image_id"] in removed:
+            assert entry["thumbnail_path"] is None
+            continue
+        assert entry["thumbnail_path"] == f"thumbs/{want['image_id']}.jpg"
+        stored = (data / "images" / entry["thumbnail_path"]).read_bytes()
+        assert stored == entry_jpeg(want["image_id"], 120)
+
+
+def test_every_image_page_once_with_the_page_values(crawled):
+    site, data = crawled["site"], crawled["data"]
+    written = records(data / "images.jsonl", "image_id")
+    assert len(written) == len({r["image_id"] for r in written})
+    got = by_id(written, "image_id")
+    expected = [site_urls(e, crawled) for e in site.expected_images()]
+    assert set(got) == {e["image_id"] for e in expected}
+    for want in expected:
+        image = got[want["image_id"]]
+        assert comparable(image) == comparable(want), want["image_id"]
+        assert image["mos_source"] in ("site_average", None)
+        assert image["mos"] == image["avg_all"]
+        for file in image["files"]:
+            assert file["kind"] == "thumb"
+            body = (data / "images" / file["path"]).read_bytes()
+            assert file["sha256"] == hashlib.sha256(body).hexdigest()
+            assert file["bytes"] == len(body)
+
+
+def test_stats_count_what_was_written(crawled):
+    site = crawled["site"]
+    challenges, images, _, _ = crawled["runs"]
+    finished = len(site.finished_challenge_ids())
+    assert challenges.stat("dpc/written/challenges.jsonl") == finished
+    assert challenges.stat("dpc/written/entries.jsonl") == len(site.expected_entries())
+    assert challenges.stat("dpc/history/rows") == finished
+    assert images.stat("dpc/written/images.jsonl") == len(site.expected_images())
+    thumbs = len(site.expected_entries()) - len(site.removed_image_ids())
+    assert challenges.stat("dpc/files/thumb/downloaded") == thumbs
+
+
+def test_a_second_run_fetches_no_image_and_no_page_already_done(crawled):
+    rerun = crawled["rerun_requests"]
+    assert [r for r in rerun if r.host == "images"] == []
+    pages = [r.path for r in rerun if r.host == "pages" and r.path != "/robots.txt"]
+    assert pages == ["/challenge_history.php?show_all=1"]
+    _, _, again_challenges, again_images = crawled["runs"]
+    assert again_challenges.stat("dpc/skipped/challenge_done") == len(
+        crawled["site"].finished_challenge_ids()
+    )
+    assert again_images.stat("dpc/skipped/image_done") == len(crawled["site"].expected_images())
+
+
+def test_thumbnails_are_fetched_with_the_image_page_as_referer(crawled):
+    image_requests = [r for r in crawled["first_run_requests"] if r.host == "images"]
+    thumbs = [r for r in image_requests if "/120/" in r.path]
+    assert thumbs
+    for request in thumbs:
+        image_id = request.path.rsplit("_", 1)[1].removesuffix(".jpg")
+        assert request.header("Referer").endswith(f"/image.php?IMAGE_ID={image_id}")
+
+
+def test_refresh_updates_records_instead_of_adding_lines(crawled, tmp_path):
+    site, data = crawled["site"], crawled["data"]
+    first = site.finished_challenge_ids()[0]
+    with Replica(seed=3, challenges=6, entries=5) as replica:
+        run = run_crawl("results", replica, data, f"challenge_ids={first}", "refresh=1")
+    assert run.returncode == 0
+    written = records(data / "challenges.jsonl", "challenge_id")
+    assert len(written) == len({r["challenge_id"] for r in written})
+    assert len(written) == len(site.finished_challenge_ids())
+    entries = records(data / "entries.jsonl", "image_id")
+    assert len(entries) == len({r["image_id"] for r in entries})
