@@ -10,7 +10,9 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import truthy
+from dpchallenge.secrets import install_log_redaction, refuse_secret_settings
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,22 @@ def now_utc() -> str:
 
 
 class DpcSpider(scrapy.Spider):
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        refuse_secret_settings(settings)
+        install_log_redaction()
+
+    async def start(self):
+        await log_in(self)
+        async for request in self.start_pages():
+            yield request
+
+    async def start_pages(self):
+        """The spider's own first requests (after the login, when there is one)."""
+        return
+        yield
+
     def __init__(self, *args, challenge_ids=None, image_ids=None, refresh="0", **kwargs):
         super().__init__(*args, **kwargs)
         self.challenge_ids = id_list(challenge_ids)

@@ -68,7 +68,7 @@ class ResultsPages(DpcSpider):
 class ChallengesSpider(ResultsPages):
     name = "challenges"
 
-    async def start(self):
+    async def start_pages(self):
         yield self.page_request(self.history_url(), self.parse_history, "history", None)
 
     def parse_history(self, response):

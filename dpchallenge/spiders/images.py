@@ -22,7 +22,7 @@ class ImagesSpider(DpcSpider):
         self.scheduled: set[int] = set()
         self.done: set[int] = set()
 
-    async def start(self):
+    async def start_pages(self):
         self.done = set() if self.refresh else self.done_images()
         if self.image_ids:
             for image_id in self.image_ids:

@@ -8,7 +8,7 @@ from dpchallenge.spiders.challenges import ResultsPages
 class ResultsSpider(ResultsPages):
     name = "results"
 
-    async def start(self):
+    async def start_pages(self):
         if not self.challenge_ids:
             raise ValueError("the results spider needs -a challenge_ids=ID[,ID…]")
         done = self.done_challenges()
