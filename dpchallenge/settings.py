@@ -16,6 +16,15 @@ DPC_BAN_PAUSE = float(os.environ.get("DPC_BAN_PAUSE", "900"))
 DPC_MAX_BANS = int(os.environ.get("DPC_MAX_BANS", "3"))
 # A page that parses as neither data nor a known error page is fetched again this many times.
 DPC_PAGE_RETRIES = int(os.environ.get("DPC_PAGE_RETRIES", "3"))
+# When set, pages are rendered through this Splash (scrapy-splash); see dpchallenge/splash.py.
+SPLASH_URL = os.environ.get("SPLASH_URL", "")
+
+# ScraperAPI, used when the environment holds SCRAPERAPI_KEY (never a setting: Scrapy logs those).
+SCRAPERAPI_MODE = os.environ.get("SCRAPERAPI_MODE", "proxy")  # proxy | api
+SCRAPERAPI_PROXY = os.environ.get("SCRAPERAPI_PROXY", "http://proxy-server.scraperapi.com:8001")
+SCRAPERAPI_API_URL = os.environ.get("SCRAPERAPI_API_URL", "https://api.scraperapi.com/")
+# Its requests reach the site from many addresses; replaces CONCURRENT_REQUESTS_PER_DOMAIN.
+SCRAPERAPI_CONCURRENCY = int(os.environ.get("SCRAPERAPI_CONCURRENCY", "5"))
 
 USER_AGENT = f"dpchallenge-dataset-crawler/0.1 (research; +{DPC_CONTACT_URL})"
 
@@ -35,6 +44,22 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 DOWNLOAD_TIMEOUT = 90
 COOKIES_ENABLED = True
 
+DPC_BAN_MIN_BYTES = int(os.environ.get("DPC_BAN_MIN_BYTES", "1024"))  # a shorter page is a ban
+DPC_RETRY_BACKOFF_BASE = float(os.environ.get("DPC_RETRY_BACKOFF_BASE", "2"))
+DPC_RETRY_BACKOFF_MAX = float(os.environ.get("DPC_RETRY_BACKOFF_MAX", "300"))
+
+DOWNLOADER_MIDDLEWARES = {
+    "dpchallenge.middlewares.crawl_delay.CrawlDelayMiddleware": 110,  # robots.txt Crawl-delay
+    "dpchallenge.middlewares.backoff.BackoffMiddleware": 560,  # waits before each retry
+    "dpchallenge.middlewares.bans.BanMiddleware": 570,  # ban page: pause, retry, stop
+}
+
+# Scrapy's HTTP/1.1 handler, through ScraperAPI when SCRAPERAPI_KEY is in the environment.
+DOWNLOAD_HANDLERS = {
+    "http": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
+    "https": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
+}
+
 ITEM_PIPELINES = {
     "dpchallenge.pipelines.validation.ValidationPipeline": 100,  # counts, flags bad records
     "dpchallenge.pipelines.scores.ScoreStatsPipeline": 200,  # vote counts → distribution, MOS
@@ -51,6 +76,12 @@ DPC_STATS_FILE = os.environ.get("DPC_STATS_FILE", "")
 IMAGES_MIN_WIDTH = 1
 IMAGES_MIN_HEIGHT = 1
 MEDIA_ALLOW_REDIRECTS = True
+
+# Off by default (a full crawl is tens of GB of pages); when on, ban and cut-short pages and
+# image files are never cached.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_POLICY = "dpchallenge.cache.PagesOnlyPolicy"
+HTTPCACHE_DIR = "httpcache"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -13,6 +13,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import truthy
 from dpchallenge.secrets import install_log_redaction, refuse_secret_settings
+from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class DpcSpider(scrapy.Spider):
         super().update_settings(settings)
         refuse_secret_settings(settings)
         install_log_redaction()
+        apply_splash_settings(settings)
 
     async def start(self):
         await log_in(self)
@@ -87,6 +89,7 @@ class DpcSpider(scrapy.Spider):
             max_retry_times=self.settings.getint("DPC_PAGE_RETRIES"),
         )
         if retry is not None:
+            retry.meta["dont_cache"] = True
             yield retry
         else:
             self.give_up(page, record_id, f"{reason}: {response.url}")
@@ -110,6 +113,10 @@ class DpcSpider(scrapy.Spider):
 
     def page_request(self, url: str, callback, page: str, record_id, **kwargs) -> scrapy.Request:
         meta = {"dpc_page": page, "dpc_id": record_id, **kwargs.pop("meta", {})}
+        if splash_url(self.settings):
+            return splash_request(
+                url, callback=callback, errback=self.request_failed, meta=meta, **kwargs
+            )
         return scrapy.Request(
             url, callback=callback, errback=self.request_failed, meta=meta, **kwargs
         )

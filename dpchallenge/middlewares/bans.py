@@ -1,0 +1,92 @@
+"""Recognises the site's ban page, waits it out, and stops cleanly after too many bans in a row."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from dpchallenge.pages.common import is_ban
+from dpchallenge.pages.text import decode_body
+
+logger = logging.getLogger(__name__)
+
+
+def looks_banned(response, min_bytes: int) -> bool:
+    """The ban page, or a page far shorter than any real one (the smallest seen is 3.6 KB)."""
+    if response.status != 200:
+        return False
+    body = response.body
+    return len(body) < min_bytes or is_ban(decode_body(body[:4096]))
+
+
+class BanMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.pause = settings.getfloat("DPC_BAN_PAUSE")
+        self.max_bans = settings.getint("DPC_MAX_BANS")
+        self.min_bytes = settings.getint("DPC_BAN_MIN_BYTES")
+        self.in_a_row = 0
+        self.paused_until = 0.0
+        self.stopping = False
+        self.closing: asyncio.Future | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_request(self, request, spider=None):
+        # Media downloads and retries bypass the engine's pause: hold them here instead.
+        wait = self.paused_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def process_response(self, request, response, spider=None):
+        if not request.meta.get("dpc_page"):
+            return response
+        if not looks_banned(response, self.min_bytes):
+            self.in_a_row = 0
+            return response
+        stats = self.crawler.stats
+        stats.inc_value("dpc/bans/pages")
+        tries = request.meta.get("dpc_ban_retries", 0)
+        retry = request.replace(dont_filter=True)
+        retry.meta["dpc_ban_retries"] = tries + 1
+        if time.monotonic() >= self.paused_until and not self.stopping:
+            self.in_a_row += 1
+            stats.inc_value("dpc/bans/episodes")
+            if self.in_a_row >= self.max_bans:
+                self._stop(response.url)
+                return retry  # kept in the queue (JOBDIR) for the next run
+            self._pause(response.url)
+        if tries >= self.max_bans:
+            # Banned again and again while other pages came through: this page, not us.
+            return response
+        return retry
+
+    def _pause(self, url: str) -> None:
+        logger.warning(
+            "ban page at %s (%d in a row); pausing for %.0f s before trying it again",
+            url,
+            self.in_a_row,
+            self.pause,
+        )
+        self.paused_until = time.monotonic() + self.pause
+        engine = self.crawler.engine
+        engine.pause()
+        asyncio.get_event_loop().call_later(self.pause, engine.unpause)
+
+    def _stop(self, url: str) -> None:
+        self.stopping = True
+        reason = "banned"
+        self.crawler.stats.set_value("dpc/bans/stopped", self.in_a_row)
+        logger.error(
+            "the site served its ban page %d times in a row (last: %s); stopping. The work left is "
+            "kept: run the same command again later (with the same JOBDIR, if any) to resume",
+            self.in_a_row,
+            url,
+        )
+        engine = self.crawler.engine
+        engine.unpause()
+        self.closing = asyncio.ensure_future(engine.close_spider_async(reason=reason))
