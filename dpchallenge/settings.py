@@ -60,6 +60,12 @@ DOWNLOAD_HANDLERS = {
     "https": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
 }
 
+# The image host (images.dpchallenge.com) has its own download slot, throttled separately.
+DPC_IMAGES_DELAY = float(os.environ.get("DPC_IMAGES_DELAY", "1"))
+DPC_IMAGES_CONCURRENCY = int(os.environ.get("DPC_IMAGES_CONCURRENCY", "2"))
+# sha256 of the site's "image removed" placeholder file(s): such files are refused, not stored.
+DPC_PLACEHOLDER_SHA256 = [h for h in os.environ.get("DPC_PLACEHOLDER_SHA256", "").split(",") if h]
+
 ITEM_PIPELINES = {
     "dpchallenge.pipelines.validation.ValidationPipeline": 100,  # counts, flags bad records
     "dpchallenge.pipelines.scores.ScoreStatsPipeline": 200,  # vote counts → distribution, MOS

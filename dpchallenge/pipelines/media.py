@@ -23,6 +23,19 @@ FOLDERS = {"thumb": "thumbs", "full": "full"}
 IMAGE_SLOT = "dpc-images"
 
 
+def image_slot_settings(settings) -> None:
+    """The image host is throttled on its own slot: DPC_IMAGES_DELAY and DPC_IMAGES_CONCURRENCY."""
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    slots.setdefault(
+        IMAGE_SLOT,
+        {
+            "delay": settings.getfloat("DPC_IMAGES_DELAY"),
+            "concurrency": settings.getint("DPC_IMAGES_CONCURRENCY"),
+        },
+    )
+    settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
+
 def truthy(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
@@ -44,6 +57,8 @@ class MediaPipeline(ImagesPipeline):
         self.base_url = settings.get("DPC_BASE_URL").rstrip("/")
         self.placeholder_sha256 = set(settings.getlist("DPC_PLACEHOLDER_SHA256"))
         self.facts: dict[str, dict] = {}
+        self.first_id_by_sha256: dict[str, int] = {}
+        self.failures: dict[str, str] = {}
         self.kinds: set[str] = {"thumb"}
 
     @classmethod
@@ -96,8 +111,26 @@ class MediaPipeline(ImagesPipeline):
         facts = file_facts(body, image)
         if facts["sha256"] in self.placeholder_sha256:
             raise ImageException("the site's placeholder for a removed image")
+        image_id = request.meta["dpc_image_id"]
+        first_id = self.first_id_by_sha256.setdefault(facts["sha256"], image_id)
+        if first_id != image_id:
+            # Entries never share bytes: this is likely a placeholder not yet listed.
+            self.crawler.stats.inc_value("dpc/files/same_bytes_as_another_image")
+            logger.warning(
+                "image %s: the same bytes as image %s (sha256 %s); if this is the site's "
+                "placeholder, add it to DPC_PLACEHOLDER_SHA256",
+                image_id,
+                first_id,
+                facts["sha256"],
+            )
         self.facts[path] = facts
         yield path, image, BytesIO(body)
+
+    def media_failed(self, failure, request, info):
+        # Scrapy raises a bare FileException here; keep the reason for the record.
+        reason = str(failure.value) or type(failure.value).__name__
+        self.failures[self.file_path(request)] = reason
+        return super().media_failed(failure, request, info)
 
     def item_completed(self, results, item, info):
         requests = self.get_media_requests(item, info)
@@ -118,7 +151,7 @@ class MediaPipeline(ImagesPipeline):
                 record.update(path=path, **(self.facts.pop(path, None) or self._stored_facts(path)))
                 self.crawler.stats.inc_value(f"dpc/files/{kind}/{result.get('status')}")
             else:
-                record["error"] = str(getattr(result, "value", result)) or "download failed"
+                record["error"] = self.failures.pop(path, None) or str(result.value) or "failed"
                 self.crawler.stats.inc_value(f"dpc/files/{kind}/failed")
                 logger.warning(
                     "image %s: %s file not stored: %s (%s)",

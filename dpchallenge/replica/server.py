@@ -57,6 +57,9 @@ class FaultConfig:
     truncate_length: int = 1
     truncate_ids: set[int] = field(default_factory=set)
     permanent_truncate_ids: set[int] = field(default_factory=set)  # cut every time
+    placeholder_ids: set[int] = field(
+        default_factory=set
+    )  # files served as the removed placeholder
     truncate_mode: str = "content_length"  # content_length (a) | no_length (b)
     cp1252_ids: set[int] = field(default_factory=set)  # challenge or image ids, every time
     cp1252_history: bool = False
@@ -508,7 +511,7 @@ class Replica:
             )
         if fault == "503":
             return _Response(503, b"Service Unavailable", "text/plain", fault="503")
-        if entry.status == "removed":
+        if entry.status == "removed" or image_id in faults.placeholder_ids:
             response = _Response(
                 200, jpeg.REMOVED_PLACEHOLDER_JPEG, "image/jpeg", fault="placeholder"
             )

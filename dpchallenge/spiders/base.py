@@ -11,7 +11,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.login import log_in
-from dpchallenge.pipelines.media import truthy
+from dpchallenge.pipelines.media import image_slot_settings, truthy
 from dpchallenge.secrets import install_log_redaction, refuse_secret_settings
 from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
 
@@ -37,6 +37,7 @@ class DpcSpider(scrapy.Spider):
         refuse_secret_settings(settings)
         install_log_redaction()
         apply_splash_settings(settings)
+        image_slot_settings(settings)
 
     async def start(self):
         await log_in(self)
