@@ -25,26 +25,40 @@ def refuse_secret_settings(settings) -> None:
             )
 
 
-class RedactSecrets(logging.Filter):
-    """Replaces secret values in any log record that reaches a handler (defence in depth)."""
-
-    def __init__(self, values):
-        super().__init__()
-        self.values = [value for value in values if value]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(value in message for value in self.values):
-            for value in self.values:
-                message = message.replace(value, REDACTED)
-            record.msg, record.args = message, None
-        return True
+_redacted: list[str] = []
 
 
-def install_log_redaction() -> None:
-    values = [secret(name) for name in SECRET_NAMES]
-    if not any(values):
+def redact(record: logging.LogRecord) -> logging.LogRecord:
+    message = record.getMessage()
+    if any(value in message for value in _redacted):
+        for value in _redacted:
+            message = message.replace(value, REDACTED)
+        record.msg, record.args = message, None
+    return record
+
+
+class SecretsLogGuard:
+    """Redacts secret values from every log record as it is made, whatever handler writes it."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        redact_in_logs(secret(name) for name in SECRET_NAMES)
+        return cls()
+
+
+def redact_in_logs(values) -> None:
+    """Adds values (e.g. a key and its encoded forms) to what every log record has redacted."""
+    new = [value for value in values if value and value not in _redacted]
+    if not new:
         return
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
-            handler.addFilter(RedactSecrets(values))
+    _redacted.extend(new)
+    _redacted.sort(key=len, reverse=True)  # a longer form first, before a shorter one inside it
+    current = logging.getLogRecordFactory()
+    if getattr(current, "redacts", False):
+        return
+
+    def make_record(*args, **kwargs):
+        return redact(current(*args, **kwargs))
+
+    make_record.redacts = True
+    logging.setLogRecordFactory(make_record)

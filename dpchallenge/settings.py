@@ -73,6 +73,7 @@ ITEM_PIPELINES = {
     "dpchallenge.pipelines.jsonlines.JsonLinesPipeline": 800,  # the dataset files
 }
 EXTENSIONS = {
+    "dpchallenge.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # a crashed run's JOBDIR is reset
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
 }

@@ -6,6 +6,7 @@ Scrapy reads robots.txt for Allow/Disallow only; AutoThrottle and DOWNLOAD_DELAY
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlparse
 
 from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
@@ -13,6 +14,12 @@ from scrapy.utils.httpobj import urlparse_cached
 logger = logging.getLogger(__name__)
 # Jitter is symmetric: a floored slot keeps a little of it, and its delay is raised to match.
 FLOORED_JITTER = 0.1
+
+
+def site_netloc(request) -> str:
+    """The host the request is for: through Splash, the page's host, not Splash's."""
+    rendered = (request.meta.get("splash") or {}).get("args", {}).get("url")
+    return urlparse(rendered).netloc if rendered else urlparse_cached(request).netloc
 
 
 class CrawlDelayMiddleware:
@@ -47,7 +54,7 @@ class CrawlDelayMiddleware:
         self._apply_floor(request)
 
     def _apply_floor(self, request) -> None:
-        floor = self.floors.get(urlparse_cached(request).netloc)
+        floor = self.floors.get(site_netloc(request))
         if not floor:
             return
         downloader = self.crawler.engine.downloader

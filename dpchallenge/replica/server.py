@@ -129,6 +129,9 @@ def _periodic(n: int, every: int, length: int) -> bool:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when a crawler opens many connections at
+    # once; the client then waits on TCP retransmits for seconds. Real web servers use ~511.
+    request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)

@@ -12,7 +12,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings, truthy
-from dpchallenge.secrets import install_log_redaction, refuse_secret_settings
+from dpchallenge.scraperapi import scraperapi_settings
+from dpchallenge.secrets import refuse_secret_settings
 from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class DpcSpider(scrapy.Spider):
     def update_settings(cls, settings):
         super().update_settings(settings)
         refuse_secret_settings(settings)
-        install_log_redaction()
+        scraperapi_settings(settings)
         apply_splash_settings(settings)
         image_slot_settings(settings)
 
