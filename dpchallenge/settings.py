@@ -26,7 +26,8 @@ SCRAPERAPI_API_URL = os.environ.get("SCRAPERAPI_API_URL", "https://api.scraperap
 # Its requests reach the site from many addresses; replaces CONCURRENT_REQUESTS_PER_DOMAIN.
 SCRAPERAPI_CONCURRENCY = int(os.environ.get("SCRAPERAPI_CONCURRENCY", "5"))
 
-USER_AGENT = f"dpchallenge-dataset-crawler/0.1 (research; +{DPC_CONTACT_URL})"
+USER_AGENT_TEMPLATE = "dpchallenge-dataset-crawler/0.1 (research; +{contact})"
+USER_AGENT = USER_AGENT_TEMPLATE.format(contact=DPC_CONTACT_URL)
 
 # Politeness: the site bans fast clients for days.
 ROBOTSTXT_OBEY = True
@@ -62,7 +63,7 @@ DOWNLOAD_HANDLERS = {
 
 # The image host (images.dpchallenge.com) has its own download slot, throttled separately.
 DPC_IMAGES_DELAY = float(os.environ.get("DPC_IMAGES_DELAY", "1"))
-DPC_IMAGES_CONCURRENCY = int(os.environ.get("DPC_IMAGES_CONCURRENCY", "2"))
+DPC_IMAGES_CONCURRENCY = int(os.environ.get("DPC_IMAGES_CONCURRENCY", "1"))
 # sha256 of the site's "image removed" placeholder file(s): such files are refused, not stored.
 DPC_PLACEHOLDER_SHA256 = [h for h in os.environ.get("DPC_PLACEHOLDER_SHA256", "").split(",") if h]
 

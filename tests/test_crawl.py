@@ -144,6 +144,12 @@ def test_thumbnails_are_fetched_with_the_image_page_as_referer(crawled):
         assert request.header("Referer").endswith(f"/image.php?IMAGE_ID={image_id}")
 
 
+def test_every_request_names_the_crawler_and_a_contact(crawled):
+    for request in crawled["first_run_requests"]:
+        assert request.header("User-Agent").startswith("dpchallenge-dataset-crawler/"), request
+        assert "(research; +https://" in request.header("User-Agent")
+
+
 def test_refresh_updates_records_instead_of_adding_lines(crawled, tmp_path):
     site, data = crawled["site"], crawled["data"]
     first = site.finished_challenge_ids()[0]

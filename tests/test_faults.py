@@ -120,6 +120,17 @@ def test_429_retry_after_is_honoured(tmp_path):
             assert same[0].time - requests[index].time >= 0.98
 
 
+def test_responses_slower_than_the_timeout_are_fetched_again(tmp_path):
+    faults = FaultConfig(slow_seconds=3, slow_fraction=0.2)
+    with Replica(**SMALL, faults=faults) as replica:
+        first, second = crawl_all(replica, tmp_path, settings={"DOWNLOAD_TIMEOUT": "1"})
+        site = replica.site
+        slow = [r for r in replica.requests if r.fault == "slow"]
+    assert slow
+    assert first.stat("retry/count") + second.stat("retry/count") >= len(slow)
+    assert_complete(site, tmp_path)
+
+
 @pytest.mark.parametrize("mode", ["content_length", "no_length"])
 def test_truncated_responses_are_fetched_again(tmp_path, mode):
     faults = FaultConfig(truncate_every=5, truncate_length=1, truncate_mode=mode)

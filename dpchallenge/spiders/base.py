@@ -39,6 +39,10 @@ class DpcSpider(scrapy.Spider):
         scraperapi_settings(settings)
         apply_splash_settings(settings)
         image_slot_settings(settings)
+        if settings.getpriority("USER_AGENT") <= settings.getpriority("DPC_CONTACT_URL"):
+            contact = settings.get("DPC_CONTACT_URL")
+            user_agent = settings.get("USER_AGENT_TEMPLATE").format(contact=contact)
+            settings.set("USER_AGENT", user_agent, priority="spider")
 
     async def start(self):
         await log_in(self)
