@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime
@@ -65,10 +66,15 @@ def to_float(value: str | None) -> float | None:
     return float(match.group(0).replace(",", "")) if match else None
 
 
+@functools.cache
+def _param_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"[?&]{name}=(\d+)")
+
+
 def id_param(url: str | None, name: str) -> int | None:
     if not url:
         return None
-    match = re.search(rf"[?&]{name}=(\d+)", url)
+    match = _param_pattern(name).search(url)
     return int(match.group(1)) if match else None
 
 
@@ -124,6 +130,8 @@ def https_url(url: str | None) -> str | None:
 
 
 def text_of(element) -> str:
+    if len(element) == 0:  # most cells and links: no children to walk
+        return element.text or ""
     return "".join(element.itertext())
 
 
