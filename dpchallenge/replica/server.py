@@ -127,7 +127,9 @@ def _periodic(n: int, every: int, length: int) -> bool:
     return every > 0 and length > 0 and (n - 1) % (every + length) >= every
 
 
-class _Server(ThreadingHTTPServer):
+class LocalServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 that can drop its open connections when stopped."""
+
     daemon_threads = True
     # socketserver's default backlog of 5 overflows when a crawler opens many connections at
     # once; the client then waits on TCP retransmits for seconds. Real web servers use ~511.
@@ -181,7 +183,7 @@ class Replica:
         self.password = password
         self._host = host
         self._ports = {PAGES: port, IMAGES: image_port}
-        self._servers: dict[str, _Server] = {}
+        self._servers: dict[str, LocalServer] = {}
         self._threads: list[threading.Thread] = []
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
@@ -199,7 +201,7 @@ class Replica:
             raise RuntimeError("replica already started")
         for kind in (PAGES, IMAGES):
             handler = type(f"{kind.title()}Handler", (_Handler,), {"replica": self, "kind": kind})
-            self._servers[kind] = _Server((self._host, self._ports[kind]), handler)
+            self._servers[kind] = LocalServer((self._host, self._ports[kind]), handler)
         self.site.base_url = self.base_url
         self.site.images_url = self.images_url
         for kind, server in self._servers.items():

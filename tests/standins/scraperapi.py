@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
-import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from dpchallenge.replica.server import LocalServer
 
 FAILURE_BODY = (
     b"Request failed. You will not be charged for this request. Please make sure your URL is "
@@ -50,31 +50,10 @@ class StandInRecord:
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(LocalServer):
     def __init__(self, address, handler, standin: ScraperApiStandIn) -> None:
         super().__init__(address, handler)
         self.standin = standin
-        self.sockets: set[socket.socket] = set()
-        self.sockets_lock = threading.Lock()
-
-    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        with self.sockets_lock:
-            self.sockets.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:  # type: ignore[no-untyped-def]
-        with self.sockets_lock:
-            self.sockets.discard(request)
-        super().shutdown_request(request)
-
-    def drop_connections(self) -> None:
-        with self.sockets_lock:
-            open_sockets = list(self.sockets)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class ScraperApiStandIn:

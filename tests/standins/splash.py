@@ -8,7 +8,9 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from dpchallenge.replica.server import LocalServer
 
 MARKER = ("X-Rendered-By", "standin-splash")
 # Headers about the hop to Splash, not about the page request Splash makes.
@@ -39,7 +41,7 @@ class SplashStandin:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LocalServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._renders: list[RenderRecord] = []
@@ -62,7 +64,7 @@ class SplashStandin:
 
     def start(self) -> SplashStandin:
         handler = type("SplashHandler", (_Handler,), {"standin": self})
-        self._server = ThreadingHTTPServer(self._address, handler)
+        self._server = LocalServer(self._address, handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
