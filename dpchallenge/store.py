@@ -50,19 +50,24 @@ class JsonLinesStore:
         self.path = Path(path)
         self.key = key
         self._fd: int | None = None
+        self._ids: set[int] = set()
+        self._wrote_again = False
         self.repaired_lines = 0
         self.replaced_records = 0
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
-            self._make_whole()
+            self._ids = self._make_whole()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: dict) -> None:
         """Append one record as a single write(), so a crash leaves at most a torn last line."""
         if record.get(self.key) is None:
             raise ValueError(f"record without {self.key}")
+        if record[self.key] in self._ids:
+            self._wrote_again = True
+        self._ids.add(record[self.key])
         ordered = {self.key: record[self.key], **record}
         line = json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n"
         data = line.encode("utf-8")
@@ -75,10 +80,14 @@ class JsonLinesStore:
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
-            self._make_whole()
+            if self._wrote_again:
+                self._make_whole()
 
-    def _make_whole(self) -> None:
-        """Drop torn lines and keep only the newest line of each id; rewrite only if needed."""
+    def _make_whole(self) -> set[int]:
+        """Drop torn lines and keep only the newest line of each id; rewrite only if needed.
+
+        Returns the ids the file holds.
+        """
         newest: dict[int, int] = {}
         count = broken = 0
         for index, (record_id, _line) in enumerate(_complete_lines(self.path, self.key)):
@@ -88,7 +97,7 @@ class JsonLinesStore:
             else:
                 newest[record_id] = index
         if broken == 0 and len(newest) == count:
-            return
+            return set(newest)
         keep = set(newest.values())
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
         with temporary.open("wb") as out:
@@ -102,6 +111,7 @@ class JsonLinesStore:
         self.replaced_records += count - broken - len(newest)
         if broken:
             logger.warning("%s: dropped %d torn or foreign line(s)", self.path, broken)
+        return set(newest)
 
 
 def read_ids(path: str | os.PathLike, key: str) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -50,8 +51,6 @@ class Page:
         return cls(url=response.url, text=text, root=root)
 
     def urljoin(self, href: str | None) -> str | None:
-        from urllib.parse import urljoin
-
         if not href:
             return None
         href = href.strip()
