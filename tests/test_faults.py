@@ -217,3 +217,24 @@ def test_invalid_ids_give_no_image_record_and_an_invalid_challenge_record(tmp_pa
     assert got[unfinished]["status"] == "unfinished"
     assert got[unfinished]["name"] == site.expected_challenge(unfinished)["name"]
     assert results.stat("dpc/challenges/invalid") == 1
+
+
+def test_network_errors_are_retried_with_backoff_then_listed(tmp_path):
+    """A site that refuses connections: every id is retried, waited for, then named as failed."""
+    with Replica(**SMALL) as replica:
+        ids = replica.site.image_ids()[:2]
+        dead = replica.base_url  # the port is closed once the replica stops
+    settings = {"ROBOTSTXT_OBEY": "False", "RETRY_TIMES": "2", "DPC_RETRY_BACKOFF_BASE": "0.2"}
+
+    class Closed:
+        base_url = dead
+
+    run = run_crawl(
+        "images", Closed, tmp_path, "image_ids=" + ",".join(map(str, ids)), settings=settings
+    )
+    assert run.returncode == 0
+    assert sorted(run.stat("dpc/failed_ids/image", [])) == sorted(ids)
+    assert run.stat("retry/count") == 2 * len(ids)
+    assert run.stat("dpc/retry_backoff/waits") == 2 * len(ids)
+    assert run.stat("dpc/retry_backoff/seconds") == pytest.approx(len(ids) * (0.2 + 0.4))
+    assert "Connection was refused" in run.log or "refused" in run.log.lower()

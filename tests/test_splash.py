@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 
@@ -166,3 +167,22 @@ def test_splash_settings_only_when_set_and_command_line_wins(monkeypatch):
     assert "dpchallenge.splash.SplashDeduplicateArgsMiddleware" in from_env.getdict(
         "SPIDER_MIDDLEWARES"
     )
+
+
+def test_robots_crawl_delay_still_spaces_pages_rendered_through_splash(tmp_path):
+    with (
+        Replica(seed=3, challenges=4, entries=3, crawl_delay=0.4) as replica,
+        SplashStandin() as splash,
+    ):
+        run = run_crawl(
+            "challenges",
+            replica,
+            tmp_path,
+            "challenge_ids=1000,1002",
+            settings={"SPLASH_URL": splash.url},
+        )
+        pages = [r for r in replica.requests if rendered(r)]
+    assert run.returncode == 0
+    assert len(pages) >= 3
+    gaps = [b.time - a.time for a, b in itertools.pairwise(pages)]
+    assert min(gaps) >= 0.4 * 0.98, gaps
