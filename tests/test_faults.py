@@ -32,9 +32,13 @@ def assert_complete(site, data):
     return challenges, entries, images
 
 
-def test_robots_txt_comes_first_and_its_crawl_delay_spaces_the_requests(tmp_path):
+@pytest.mark.parametrize("autothrottle", ["False", "True"])
+def test_robots_txt_comes_first_and_its_crawl_delay_spaces_the_requests(tmp_path, autothrottle):
+    settings = {"AUTOTHROTTLE_ENABLED": autothrottle, "AUTOTHROTTLE_START_DELAY": "0"}
     with Replica(**SMALL, crawl_delay=0.4) as replica:
-        run = run_crawl("challenges", replica, tmp_path, "challenge_ids=1000,1002")
+        run = run_crawl(
+            "challenges", replica, tmp_path, "challenge_ids=1000,1002", settings=settings
+        )
         requests = replica.requests
     assert run.returncode == 0, run.log[-2000:]
     pages = [r for r in requests if r.host == "pages"]

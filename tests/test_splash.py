@@ -170,17 +170,19 @@ def test_splash_settings_only_when_set_and_command_line_wins(monkeypatch):
 
 
 def test_robots_crawl_delay_still_spaces_pages_rendered_through_splash(tmp_path):
+    """AutoThrottle on, starting from no delay: only the Crawl-delay floor keeps pages apart."""
+    settings = {
+        "SPLASH_URL": "",
+        "AUTOTHROTTLE_ENABLED": "True",
+        "AUTOTHROTTLE_START_DELAY": "0",
+        "DOWNLOAD_DELAY": "0",
+    }
     with (
         Replica(seed=3, challenges=4, entries=3, crawl_delay=0.4) as replica,
         SplashStandin() as splash,
     ):
-        run = run_crawl(
-            "challenges",
-            replica,
-            tmp_path,
-            "challenge_ids=1000,1002",
-            settings={"SPLASH_URL": splash.url},
-        )
+        settings["SPLASH_URL"] = splash.url
+        run = run_crawl("challenges", replica, tmp_path, settings=settings)
         pages = [r for r in replica.requests if rendered(r)]
     assert run.returncode == 0
     assert len(pages) >= 3
