@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-from datetime import datetime
 
 from dpchallenge.items import Comment, ImageItem
 from dpchallenge.pages.common import Page, PageResult, is_ban, is_cut_short, parse_html
 from dpchallenge.pages.text import (
     clean,
-    eastern_iso,
     id_param,
     inner_html,
     parse_date,
+    parse_time,
     text_of,
     text_with_breaks,
     to_float,
@@ -33,7 +31,6 @@ _COMMENT_TIME = re.compile(r'<td class="textsm" height="14">\s*([^<]+?)\s*</td>'
 _BODY_START = '<table cellspacing="0" cellpadding="4" class="forum-post"><tr><td valign="top">'
 _BODY_END = "</td></tr></table></td></tr>"
 _BODY_CLOSE = re.compile(re.escape(_BODY_END) + r'\s*<tr class="forum-bg\d"><td class="textsm">')
-_US_TIME = re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):(\d\d) ([AP]M)", re.I)
 _LEFT_CHALLENGE_LINK = re.compile(
     r'<div id="image_challenge"[^>]*>.*?CHALLENGE_ID=(\d+)"[^>]*>([^<]+)</a>', re.S
 )
@@ -249,7 +246,7 @@ def _parse_comment(text: str, comment_id: int, begin: int, end: int, during: boo
         comment.author_role = clean(_unescape(role))
         comment.author_id = int(author_id)
         comment.author_name = clean(_unescape(author_name))
-        comment.posted_at = _comment_time(posted)
+        comment.posted_at = parse_time(posted)
     else:
         _parse_comment_header(text, begin, header_end, comment)
     if body_start >= 0:
@@ -272,13 +269,13 @@ def _parse_comment_header(text: str, begin: int, end: int, comment: Comment) -> 
     if role := _COMMENT_ROLE.search(text, begin, end):
         comment.author_role = clean(_unescape(role.group(1)))
     if posted := _COMMENT_TIME.search(text, begin, end):
-        comment.posted_at = _comment_time(posted.group(1))
+        comment.posted_at = parse_time(posted.group(1))
 
 
 def _read_body_text(body: str, comment: Comment) -> None:
     edited = _EDITED.search(body) if "edited by author" in body else None
     if edited:
-        comment.edited_at = _eastern(edited.group(1), "%Y-%m-%d %H:%M:%S")
+        comment.edited_at = parse_time(edited.group(1), "%Y-%m-%d %H:%M:%S")
     if "<" not in body:
         text = clean(_unescape(body))
     else:
@@ -289,33 +286,5 @@ def _read_body_text(body: str, comment: Comment) -> None:
     comment.text = text
 
 
-def _eastern(value: str | None, fmt: str) -> str | None:
-    try:
-        return eastern_iso(datetime.strptime(value, fmt)) if value else None
-    except ValueError:
-        return None
-
-
 def _unescape(value: str) -> str:
     return html.unescape(value) if "&" in value else value
-
-
-def _comment_time(value: str) -> str | None:
-    """`02/03/2013 08:14:44 PM` (Eastern) in ISO 8601, without strptime's cost on every comment."""
-    match = _US_TIME.fullmatch(value)
-    if not match:
-        return _eastern(value, "%m/%d/%Y %I:%M:%S %p")
-    month, day, year, hour, minute, second, half = match.groups()
-    hour = int(hour) % 12 + (12 if half.upper() == "PM" else 0)
-    offset = _eastern_offset(int(year), int(month), int(day), hour)
-    if offset is None:
-        return None
-    return f"{year}-{month}-{day}T{hour:02d}:{minute}:{second}{offset}"
-
-
-@functools.lru_cache(maxsize=4096)
-def _eastern_offset(year: int, month: int, day: int, hour: int) -> str | None:
-    try:
-        return eastern_iso(datetime(year, month, day, hour))[-6:]
-    except ValueError:
-        return None

@@ -15,6 +15,8 @@ _LATIN1_ALIASES = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "wind
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
 _SPACES = re.compile(r"[ \t\r\n\f\v\xa0]+")
 _BREAK = "\x00"
+US_TIME = "%m/%d/%Y %I:%M:%S %p"
+_US_TIME = re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d):(\d\d) ([AP]M)", re.I)
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)\b")
 
 
@@ -113,20 +115,30 @@ def eastern_iso(value: datetime) -> str:
     return value.replace(tzinfo=EASTERN).isoformat()
 
 
-def parse_time(value: str | None, fmt: str = "%m/%d/%Y %I:%M:%S %p") -> str | None:
+def parse_time(value: str | None, fmt: str = US_TIME) -> str | None:
+    """A site time (US Eastern) in ISO 8601 with its offset; the comment format without strptime,
+    whose cost shows on a page of many comments."""
     text = clean(value)
     if not text:
         return None
+    match = _US_TIME.fullmatch(text) if fmt == US_TIME else None
+    if match is None:
+        try:
+            return eastern_iso(datetime.strptime(text, fmt))
+        except ValueError:
+            return None
+    month, day, year, hour, minute, second, half = match.groups()
+    hour_24 = int(hour) % 12 + (12 if half.upper() == "PM" else 0)
+    offset = _eastern_offset(int(year), int(month), int(day), hour_24)
+    return f"{year}-{month}-{day}T{hour_24:02d}:{minute}:{second}{offset}" if offset else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _eastern_offset(year: int, month: int, day: int, hour: int) -> str | None:
     try:
-        return eastern_iso(datetime.strptime(text, fmt))
+        return eastern_iso(datetime(year, month, day, hour))[-6:]
     except ValueError:
         return None
-
-
-def https_url(url: str | None) -> str | None:
-    if url and url.startswith("//"):
-        return "https:" + url
-    return url
 
 
 def text_of(element) -> str:
