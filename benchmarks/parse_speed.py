@@ -13,9 +13,11 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from scrapy.http import HtmlResponse
 
-from dpchallenge.pages import parse_image
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from any directory, without installing
+
+from dpchallenge.pages import parse_image  # noqa: E402
+
 CAPTURE = ROOT.parent / "shared" / "site-samples" / "image_IMAGE_ID_921974_anonymous.html"
 FIXTURE = ROOT / "tests" / "fixtures" / "pages" / "image_basic.html"
 
