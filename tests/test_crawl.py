@@ -161,3 +161,15 @@ def test_refresh_updates_records_instead_of_adding_lines(crawled, tmp_path):
     assert len(written) == len(site.finished_challenge_ids())
     entries = records(data / "entries.jsonl", "image_id")
     assert len(entries) == len({r["image_id"] for r in entries})
+
+
+def test_images_of_challenges_not_crawled_yet_are_found_through_their_results_page(tmp_path):
+    with Replica(seed=3, challenges=6, entries=5) as replica:
+        site = replica.site
+        known, unknown = site.finished_challenge_ids()[:2]
+        run_crawl("results", replica, tmp_path, f"challenge_ids={known}")
+        run = run_crawl("images", replica, tmp_path, f"challenge_ids={known},{unknown}")
+    assert run.returncode == 0
+    written = {r["image_id"] for r in records(tmp_path / "images.jsonl", "image_id")}
+    expected = {e["image_id"] for c in (known, unknown) for e in site.expected_entries(c)}
+    assert written == expected

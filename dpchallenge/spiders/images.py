@@ -30,16 +30,15 @@ class ImagesSpider(DpcSpider):
                     yield request
             return
         known = self.known_entries()
-        if known:
-            for image_id in known:
-                if request := self.image_request(image_id):
-                    yield request
-        elif self.challenge_ids:
-            for challenge_id in self.challenge_ids:
+        for image_id in (i for ids in known.values() for i in ids):
+            if request := self.image_request(image_id):
+                yield request
+        for challenge_id in self.challenge_ids:
+            if challenge_id not in known:  # not crawled by `challenges` yet: read its results page
                 yield self.page_request(
                     self.results_url(challenge_id), self.follow_entries, "results", challenge_id
                 )
-        else:
+        if not known and not self.challenge_ids:
             yield self.page_request(self.history_url(), self.follow_challenges, "history", None)
 
     def done_images(self) -> set[int]:
@@ -53,14 +52,14 @@ class ImagesSpider(DpcSpider):
             if any(f.get("kind") == "full" and f.get("path") for f in record.get("files") or [])
         }
 
-    def known_entries(self) -> list[int]:
-        """Entry ids the challenges spider wrote, narrowed to -a challenge_ids when given."""
+    def known_entries(self) -> dict[int, list[int]]:
+        """Entry ids the challenges spider wrote, by challenge, narrowed to -a challenge_ids."""
         wanted = set(self.challenge_ids)
-        return [
-            record["image_id"]
-            for record in read_records(self.data_dir / "entries.jsonl", "image_id")
-            if not wanted or record.get("challenge_id") in wanted
-        ]
+        known: dict[int, list[int]] = {}
+        for record in read_records(self.data_dir / "entries.jsonl", "image_id"):
+            if not wanted or record.get("challenge_id") in wanted:
+                known.setdefault(record.get("challenge_id"), []).append(record["image_id"])
+        return known
 
     def image_request(self, image_id: int):
         if image_id in self.scheduled:
