@@ -26,22 +26,25 @@ class JsonLinesPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self, spider=None):
-        for item_type, (name, key) in DATASET_FILES.items():
-            store = JsonLinesStore(self.data_dir / name, key)
-            store.open()
-            self.stores[item_type] = store
-            if store.repaired_lines:
-                self.crawler.stats.inc_value("dpc/jsonl/repaired_lines", store.repaired_lines)
-
     def close_spider(self, spider=None):
         for store in self.stores.values():
             store.close()
 
     def process_item(self, item):
-        store = self.stores.get(type(item))
+        store = self.store_for(type(item))
         if store is None:
             return item
         store.write(ItemAdapter(item).asdict())
         self.crawler.stats.inc_value(f"dpc/written/{store.path.name}")
         return item
+
+    def store_for(self, item_type: type) -> JsonLinesStore | None:
+        """Opened on first use: a spider never touches (or repairs) a file it does not write."""
+        if item_type not in self.stores and item_type in DATASET_FILES:
+            name, key = DATASET_FILES[item_type]
+            store = JsonLinesStore(self.data_dir / name, key)
+            store.open()
+            self.stores[item_type] = store
+            if store.repaired_lines:
+                self.crawler.stats.inc_value("dpc/jsonl/repaired_lines", store.repaired_lines)
+        return self.stores.get(item_type)
