@@ -15,6 +15,7 @@ from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.images import ImageException, ImagesPipeline
 
+from dpchallenge.arguments import truthy
 from dpchallenge.items import EntryItem, ImageItem
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,6 @@ def image_slot_settings(settings) -> None:
         },
     )
     settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-
-
-def truthy(value) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def file_facts(body: bytes, image) -> dict:
@@ -173,5 +170,8 @@ class MediaPipeline(ImagesPipeline):
         basedir = getattr(self.store, "basedir", None)
         if basedir is None:
             return {}
-        body = (Path(basedir) / path).read_bytes()
-        return file_facts(body, self._Image.open(BytesIO(body)))
+        try:
+            body = (Path(basedir) / path).read_bytes()
+            return file_facts(body, self._Image.open(BytesIO(body)))
+        except (OSError, ValueError):  # gone or damaged since: the record keeps the path only
+            return {}

@@ -10,21 +10,14 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from dpchallenge.arguments import id_list, truthy
 from dpchallenge.login import log_in
-from dpchallenge.pipelines.media import image_slot_settings, truthy
+from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.scraperapi import scraperapi_settings
 from dpchallenge.secrets import refuse_secret_settings
 from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
 
 logger = logging.getLogger(__name__)
-
-
-def id_list(value) -> list[int]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, list | tuple | set):
-        return [int(v) for v in value]
-    return [int(part) for part in str(value).replace(" ", "").split(",") if part]
 
 
 def now_utc() -> str:

@@ -10,7 +10,6 @@ from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.store import read_records
 
 logger = logging.getLogger(__name__)
-FINAL_STATUSES = ("finished", "invalid")
 # What only the history list says about a challenge; the results page wins where both speak.
 HISTORY_ONLY = ("extra_rules", "kind", "name", "rules_id", "rules_name")
 

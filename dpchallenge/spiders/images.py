@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from dpchallenge.arguments import truthy
 from dpchallenge.pages import parse_history, parse_image, parse_results
-from dpchallenge.pipelines.media import truthy
 from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.store import read_ids, read_records
 
