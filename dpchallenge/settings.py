@@ -5,6 +5,7 @@ import os
 BOT_NAME = "dpchallenge"
 SPIDER_MODULES = ["dpchallenge.spiders"]
 NEWSPIDER_MODULE = "dpchallenge.spiders"
+COMMANDS_MODULE = "dpchallenge.commands"
 
 # Our own settings; each can also come from an environment variable of the same name.
 DPC_BASE_URL = os.environ.get("DPC_BASE_URL", "https://www.dpchallenge.com")
