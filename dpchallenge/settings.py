@@ -78,7 +78,10 @@ EXTENSIONS = {
     "dpchallenge.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # a crashed run's JOBDIR is reset
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
+    "dpchallenge.extensions.progress.ProgressReport": 500,  # bars or progress lines, ETA
 }
+# Seconds between two progress lines when stderr is not a terminal (0: none).
+DPC_PROGRESS_INTERVAL = float(os.environ.get("DPC_PROGRESS_INTERVAL", "60"))
 # Where the final stats go; %(spider)s is the spider's name. Default: DPC_DATA_DIR/stats/.
 DPC_STATS_FILE = os.environ.get("DPC_STATS_FILE", "")
 # IMAGES_STORE defaults to DPC_DATA_DIR/images (set in MediaPipeline.from_crawler).
