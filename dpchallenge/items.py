@@ -29,6 +29,8 @@ class ChallengeItem:
     highest_score: float | None = None
     median_score: float | None = None
     lowest_score: float | None = None
+    # True when the results page listed fewer rows than Submissions - Disqualifications.
+    results_incomplete: bool | None = None
     crawled_at: str | None = None
 
 
@@ -61,6 +63,7 @@ class EntryItem:
     challenge_id: int | None = None
     place: int | None = None
     ribbon: int | None = None
+    disqualified: bool | None = None
     title: str | None = None
     photographer_id: int | None = None
     photographer_name: str | None = None
@@ -105,6 +108,10 @@ class ImageItem:
     aperture: str | None = None
     iso: str | None = None
     shutter: str | None = None
+    aperture_f: float | None = None
+    shutter_s: float | None = None
+    iso_value: int | None = None
+    camera_make: str | None = None
     taken_on: str | None = None
     uploaded_on: str | None = None
     extra_info: dict[str, str] = field(default_factory=dict)

@@ -14,6 +14,7 @@ PARSERS = {"history": parse_history, "results": parse_results, "image": parse_im
 PIPELINE_FIELDS = {
     "crawled_at",
     "thumbnail_path",
+    "thumbnail_error",
     "files",
     "score_distribution",
     "mos",
@@ -46,6 +47,12 @@ def test_fixture_page(case):
     assert result.kind == expected["kind"], result.missing
     if expected["kind"] == "unparsable":
         assert result.missing
+    else:
+        assert result.missing == expected.get("missing", [])
+    if "stats" in expected:
+        assert result.stats == expected["stats"]
+    if "other_pages" in expected:
+        assert result.other_pages == expected["other_pages"]
     items = [as_expected(item) for item in result.items]
     assert len(items) == len(expected["items"])
     for got, want in zip(items, expected["items"], strict=True):

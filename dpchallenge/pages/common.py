@@ -17,13 +17,39 @@ _LOGGED_IN = re.compile(r"Welcome back,\s*<a[^>]*>([^<]+)</a>", re.I)
 
 @dataclass
 class PageResult:
+    """What a page gave: its kind, its records, and what it lacked or showed that was odd.
+
+    `missing` says in words what an expected part lacked (for a log line, with the URL);
+    `stats` counts the same and other page-level observations under stat-friendly names
+    (`image/missing/statistics_panel`, `results/odd_rows`), to add under `dpc/`.
+    `other_pages` (results pages) lists the URLs of the listing's other pages its pager links to.
+    """
+
     kind: str  # history | results | unfinished | invalid | image | ban | unparsable
     items: list = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+    other_pages: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.kind not in ("ban", "unparsable")
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.stats[name] = self.stats.get(name, 0) + n
+
+    def lacks(self, page: str, what: str, text: str) -> None:
+        """An expected part is absent: say so in words and count it."""
+        self.missing.append(text)
+        self.count(f"{page}/missing/{slug(what)}")
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(label: str) -> str:
+    """A label as a stat-name part: `Avg (all users)` → `avg_all_users`."""
+    return _NOT_SLUG.sub("_", label.lower()).strip("_") or "blank"
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
 from dpchallenge.items import Comment, ImageItem
+from dpchallenge.pages.camera import aperture_f, camera_make, iso_value, shutter_s
 from dpchallenge.pages.common import Page, PageResult, is_ban, is_cut_short, parse_html
 from dpchallenge.pages.text import (
     clean,
@@ -45,23 +47,71 @@ _COMMENT_HEADER = re.compile(
 _LABEL = re.compile(r"^\s*([^:]+?)\s*:\s*$")
 _EDITED = re.compile(r"Message edited by author (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.?")
 _PLACE_OF = re.compile(r"(\d[\d,]*)\s+out of\s+(\d[\d,]*)")
-_INFO_FIELDS = {
-    "aperture": "aperture",
-    "iso": "iso",
-    "shutter": "shutter",
-    "shutter speed": "shutter",
-}
-_STATS = {
-    "avg (all users)": ("avg_all", to_float),
-    "avg (commenters)": ("avg_commenters", to_float),
-    "avg (participants)": ("avg_participants", to_float),
-    "avg (non-participants)": ("avg_non_participants", to_float),
-    "views since voting": ("views_since_voting", to_int),
-    "views during voting": ("views_during_voting", to_int),
-    "votes": ("votes", to_int),
-    "comments": ("comment_count", to_int),
-    "favorites": ("favorites", to_int),
-}
+_QUOTE_MARK = "Originally posted by"
+# Lines every scored or disqualified image page shows (IMG); their absence is counted.
+_EXPECTED_STATS = (
+    "views_since_voting",
+    "views_during_voting",
+    "votes",
+    "comment_count",
+    "favorites",
+)
+_AVERAGES = ("avg_all", "avg_commenters", "avg_participants", "avg_non_participants")
+_INT_STATS = {"views_since_voting", "views_during_voting", "votes", "comment_count", "favorites"}
+
+
+@functools.lru_cache(maxsize=512)
+def stat_field(label: str) -> str | None:
+    """The ImageItem field of a Statistics line, by keyword: labels have been renamed before."""
+    key = " ".join(label.lower().split())
+    if key.startswith(("avg", "average")):
+        if "non" in key and "particip" in key:
+            return "avg_non_participants"
+        if "particip" in key:
+            return "avg_participants"
+        if "comment" in key:
+            return "avg_commenters"
+        if "all" in key or key in ("avg", "average", "average vote", "avg vote"):
+            return "avg_all"
+        return None
+    if "place" in key or key == "rank":
+        return "place"
+    if "view" in key:
+        if "during" in key:
+            return "views_during_voting"
+        if "since" in key or "after" in key:
+            return "views_since_voting"
+        return None  # plain "Views": since voting, or in all? not known
+    if "vote" in key:
+        return "votes"
+    if "comment" in key:
+        return "comment_count"
+    if "favo" in key:
+        return "favorites"
+    return None
+
+
+@functools.lru_cache(maxsize=512)
+def info_field(label: str) -> str | None:
+    """The ImageItem field of a Photograph Information line, by keyword."""
+    key = " ".join(label.lower().split())
+    if "challenge" in key:
+        return "challenge"
+    if "lens" in key:
+        return "lens"
+    if "camera" in key:
+        return "camera"
+    if "aperture" in key or "f-stop" in key or "f stop" in key:
+        return "aperture"
+    if "iso" in key.split() or key.startswith("iso"):
+        return "iso"
+    if "shutter" in key or "exposure time" in key:
+        return "shutter"
+    if "upload" in key:
+        return "uploaded_on"
+    if "date" in key or "taken" in key:
+        return "taken_on"
+    return None
 
 
 def parse_image(response) -> PageResult:
@@ -86,12 +136,6 @@ def parse_image(response) -> PageResult:
         return PageResult("unparsable", missing=missing)
 
     item = ImageItem(image_id, url=page.url, title=clean(text_of(title)))
-    photographer = next(
-        (a for a in title.itersiblings("a") if "USER_ID=" in (a.get("href") or "")), None
-    )
-    if photographer is not None:
-        item.photographer_id = id_param(photographer.get("href"), "USER_ID")
-        item.photographer_name = clean(text_of(photographer))
     main = next(
         (
             src
@@ -100,17 +144,36 @@ def parse_image(response) -> PageResult:
         ),
         None,
     )
+    panels = _panels(page)
+    stats_cells = [
+        row.find("td")
+        for heading, row in panels.items()
+        if heading.startswith(("Statistics", "Voting Breakdown"))
+    ]
+    removed = main is None and any("removed" in img.get("src", "") for img in container.iter("img"))
+    if item.title is None and main is None and not removed and not stats_cells:
+        # the site's frame around an empty image panel: a page the site failed to fill
+        return PageResult("unparsable", missing=["image panel (title, image, statistics)"])
+
+    result = PageResult("image", [item])
+    photographer = next(
+        (a for a in title.itersiblings("a") if "USER_ID=" in (a.get("href") or "")), None
+    )
+    if photographer is not None:
+        item.photographer_id = id_param(photographer.get("href"), "USER_ID")
+        item.photographer_name = clean(text_of(photographer))
     item.image_url = page.urljoin(main)
     if item.image_url and "/1200/" in item.image_url:
         item.thumbnail_url = item.image_url.replace("/1200/", "/120/")
 
-    problems: list[str] = []
-    panels = _panels(page)
-    _read_photo_info(page, item, panels.get("Photograph Information"))
-    _read_statistics(item, panels.get("Statistics"))
-    _read_breakdown(page, item, panels.get("Voting Breakdown"), problems)
+    info = next((row for heading, row in panels.items() if "Information" in heading), None)
+    if info is None:
+        result.lacks("image", "photograph information panel", "no Photograph Information panel")
+    _read_photo_info(page, item, info)
+    _read_statistics(item, [cell for cell in stats_cells if cell is not None], removed, result)
+    _read_histogram(page, item, panels, result)
     item.comments = _read_comments(page)
-    return PageResult("image", [item], problems)
+    return result
 
 
 def _panels(page: Page) -> dict:
@@ -163,63 +226,96 @@ def _read_photo_info(page: Page, item: ImageItem, row) -> None:
     info = cells[0] if cells else None
     if info is not None:
         for label, nodes in _labelled_lines(info):
-            key = label.lower()
+            name = info_field(label)
             value = _line_text(nodes)
-            if key == "challenge":
+            if name == "challenge":
                 link = _line_link(nodes, "CHALLENGE_ID")
                 if link is not None:
                     item.challenge_id = id_param(link.get("href"), "CHALLENGE_ID")
                     item.challenge_name = clean(text_of(link))
-            elif key in ("camera", "lens"):
-                link = _line_link(nodes, f"{key.upper()}_ID")
-                setattr(item, key, clean(text_of(link)) if link is not None else value)
+            elif name in ("camera", "lens"):
+                link = _line_link(nodes, f"{name.upper()}_ID")
+                setattr(item, name, clean(text_of(link)) if link is not None else value)
                 if link is not None:
-                    setattr(item, f"{key}_id", id_param(link.get("href"), f"{key.upper()}_ID"))
-            elif key == "date":
-                item.taken_on = parse_date(value)
-            elif key == "date uploaded":
-                item.uploaded_on = parse_date(value)
-            elif key in _INFO_FIELDS:
-                setattr(item, _INFO_FIELDS[key], value)
+                    setattr(item, f"{name}_id", id_param(link.get("href"), f"{name.upper()}_ID"))
+            elif name in ("taken_on", "uploaded_on"):
+                setattr(item, name, parse_date(value))
+            elif name is not None:
+                setattr(item, name, value)
             elif value is not None:
-                item.extra_info[label] = value
+                item.extra_info[clean(label)] = value
     if item.challenge_id is None and (link := _LEFT_CHALLENGE_LINK.search(page.text)):
         item.challenge_id = int(link.group(1))
         item.challenge_name = clean(_unescape(link.group(2)))
+    item.aperture_f = aperture_f(item.aperture)
+    item.shutter_s = shutter_s(item.shutter)
+    item.iso_value = iso_value(item.iso)
+    item.camera_make = camera_make(item.camera)
     comment = cells[1] if len(cells) > 1 else None
     if comment is not None:
         item.photographer_comment = text_with_breaks(comment)
         item.photographer_comment_html = inner_html(comment)
 
 
-def _read_statistics(item: ImageItem, row) -> None:
-    cell = row.find("td") if row is not None else None
-    if cell is None:
+def _read_statistics(item: ImageItem, cells: list, removed: bool, result: PageResult) -> None:
+    """Stats lines by label, from whichever panel holds them (Statistics or Voting Breakdown)."""
+    if not cells:
+        result.lacks("image", "statistics panel", "no Statistics (or Voting Breakdown) panel")
         return
-    for label, nodes in _labelled_lines(cell):
-        key, value = label.lower(), _line_text(nodes)
-        if key == "place":
-            match = _PLACE_OF.search(value or "")
-            if match:
-                item.place, item.place_of = to_int(match.group(1)), to_int(match.group(2))
-                item.disqualified = False
-            elif "disqualified" in (value or "").lower():
-                item.disqualified = True
-        elif key in _STATS:
-            name, convert = _STATS[key]
-            setattr(item, name, convert(value))
+    seen: set[str] = set()
+    place_text = None
+    for cell in cells:
+        for label, nodes in _labelled_lines(cell):
+            name, value = stat_field(label), _line_text(nodes)
+            if name is None or name in seen:
+                if name is None and value is not None:
+                    item.extra_info[clean(label)] = value
+                continue
+            seen.add(name)
+            if name == "place":
+                place_text = value or ""
+            else:
+                setattr(item, name, (to_int if name in _INT_STATS else to_float)(value))
+    if place_text is not None:
+        match = _PLACE_OF.search(place_text)
+        if match:
+            item.place, item.place_of = to_int(match.group(1)), to_int(match.group(2))
+            item.disqualified = False
+        elif "disqualified" in place_text.lower():
+            item.disqualified = True
+    elif not seen.intersection(_AVERAGES) and item.views_since_voting is not None and not removed:
+        item.disqualified = True  # a scored page without Place or averages: disqualified
+    elif seen.intersection(_AVERAGES):
+        result.lacks("image", "label place", "no Place line beside the averages")
+    if not seen:
+        result.lacks("image", "statistics lines", "a Statistics panel without a known line")
+        return
+    for name in _EXPECTED_STATS:
+        if name not in seen:
+            result.lacks("image", f"label {name}", f"no {name} line in Statistics")
 
 
-def _read_breakdown(page: Page, item: ImageItem, row, problems: list[str]) -> None:
-    if row is None:
+def _read_histogram(page: Page, item: ImageItem, panels: dict, result: PageResult) -> None:
+    """The ten vote counts, wherever their divs stand above the comments."""
+    divs = []
+    if "breakdown_vote_count" in page.text:
+        divs = page.xpath('//div[@class="breakdown_vote_count"]')
+    if not divs:
+        has_panel = any(heading.startswith("Voting Breakdown") for heading in panels)
+        if has_panel:
+            result.lacks("image", "histogram counts", "a Voting Breakdown panel without counts")
+        who = "logged_in" if "Welcome back," in page.text else "anonymous"
+        result.count(f"image/histogram/absent_{who}")
         return
-    counts = [
-        to_int(text_of(div)) for div in page.xpath('.//div[@class="breakdown_vote_count"]', row)
-    ]
+    counts = [to_int(text_of(div)) for div in divs]
     if len(counts) == 10 and None not in counts:
         item.vote_counts = counts
+        result.count("image/histogram/shown")
     else:
-        problems.append(f"Voting Breakdown with {len(counts)} readable counts, not 10")
+        readable = sum(n is not None for n in counts)
+        result.lacks(
+            "image", "histogram counts", f"vote histogram with {readable} readable counts, not 10"
+        )
 
 
 def _read_comments(page: Page) -> list[Comment]:
@@ -280,10 +376,15 @@ def _read_body_text(body: str, comment: Comment) -> None:
         text = clean(_unescape(body))
     else:
         fragment = parse_html(f"<div>{body}</div>").find("body/div")
-        text = text_with_breaks(fragment, skip=lambda el: el.tag == "table")
+        text = text_with_breaks(fragment, skip=_is_quote)
     if text and edited:
         text = _EDITED.sub("", text).strip() or None
     comment.text = text
+
+
+def _is_quote(element) -> bool:
+    """Only a quoted comment's table leaves the text; other tables in a body are the words."""
+    return element.tag == "table" and _QUOTE_MARK in "".join(element.itertext())
 
 
 def _unescape(value: str) -> str:

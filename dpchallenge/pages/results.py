@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import html
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
 from dpchallenge.items import ChallengeItem, EntryItem
-from dpchallenge.pages.common import Page, PageResult, is_ban, is_cut_short
+from dpchallenge.pages.common import Page, PageResult, is_ban, is_cut_short, slug
 from dpchallenge.pages.history import kind_from_label
 from dpchallenge.pages.text import (
     clean,
@@ -32,17 +35,85 @@ _VOTES = re.compile(r"Votes:</span>\s*<span[^>]*>([\d,]+)", re.I)
 _AVG_PARTICIPANTS = re.compile(r"Average Vote \(Participants\):\s*<b>([\d.]+)", re.I)
 _AVG_NON_PARTICIPANTS = re.compile(r"Average Vote \(Non-Participants\):\s*<b>([\d.]+)", re.I)
 _RIBBON = re.compile(r"ribbig([123])\.gif", re.I)
+_OUTCOME = re.compile(r"<b>\s*(Disqualified|Removed)\s*</b>", re.I)
 _ENTRY_THUMB = re.compile(r"/images_challenge/.+/120/Copyrighted_Image_Reuse_Prohibited_\d+\.jpg$")
-_STAT_FIELDS = {
-    "submissions": ("entries", to_int),
-    "disqualifications": ("disqualifications", to_int),
-    "votes": ("votes", to_int),
-    "comments": ("comments", to_int),
-    "average score": ("avg_score", to_float),
-    "highest score": ("highest_score", to_float),
-    "median score": ("median_score", to_float),
-    "lowest score": ("lowest_score", to_float),
-}
+_SHOWING = re.compile(
+    r"Showing results\s*<b>\s*([\d,]+)\s*-\s*([\d,]+)\s*</b>\s*of\s*<b>\s*([\d,]+)", re.I
+)
+_PAGER_LINKS = '//a[contains(@href, "challenge_results.php")][contains(@href, "page=")]'
+_EXPECTED_STATS = (
+    "submission dates",
+    "voting dates",
+    "entries",
+    "disqualifications",
+    "votes",
+    "comments",
+    "avg_score",
+    "highest_score",
+    "median_score",
+    "lowest_score",
+)
+_CONVERT = {"entries": to_int, "disqualifications": to_int, "votes": to_int, "comments": to_int}
+# Text that only a page about a challenge still running would carry (voting, or taking entries).
+_PHASE_MARKERS = (
+    "Submission Deadline",
+    "Voting Dates:",
+    "Voting Ends",
+    "Voting ends",
+    "Challenge Voting",
+    "Vote on this challenge",
+)
+_ANY_DIVIDER = re.compile(r'<div class="divider"><b>[^<]*</b>\s*-\s*([^<]+)</div>')
+
+
+@functools.lru_cache(maxsize=256)
+def challenge_stat(label: str) -> str | None:
+    """The ChallengeItem field (or date pair) of a stats-block line, by keyword."""
+    key = " ".join(label.lower().split())
+    if "date" in key:
+        if "submission" in key or "entry" in key:
+            return "submission dates"
+        return "voting dates" if "vot" in key else None
+    if "disqualif" in key:
+        return "disqualifications"
+    if "submission" in key or "entries" in key:
+        return "entries"
+    if "score" in key or key.startswith(("avg", "average")):
+        for word, name in (
+            ("high", "highest_score"),
+            ("median", "median_score"),
+            ("low", "lowest_score"),
+            ("av", "avg_score"),
+            ("mean", "avg_score"),
+        ):
+            if word in key:
+                return name
+        return None
+    if "vote" in key:
+        return "votes"
+    if "comment" in key:
+        return "comments"
+    return None
+
+
+def expected_rows(challenge: ChallengeItem) -> int | None:
+    """How many rows a complete results listing holds at least: Submissions − Disqualifications."""
+    if challenge.entries is None:
+        return None
+    return challenge.entries - (challenge.disqualifications or 0)
+
+
+def results_incomplete(challenge: ChallengeItem, rows: int) -> bool | None:
+    """Whether `rows` entries (over all pages read) fall short of the challenge; None: unknown."""
+    expected = expected_rows(challenge)
+    return None if expected is None else rows < expected
+
+
+def full_results_url(url: str) -> str:
+    """The same challenge's results with every row on one page (`show_full=1`, no `page`)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("page", "show_full")]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("show_full", "1")])))
 
 
 def full_size_url(thumbnail_url: str | None) -> str | None:
@@ -64,7 +135,7 @@ def parse_results(response) -> PageResult:
         return PageResult("unparsable", missing=["end of page"])
     if "Challenge Results for " in page.text:
         return _parse_finished(page, challenge_id)
-    if page.first(_DETAILS_DIVIDER) is not None:
+    if page.first(_DETAILS_DIVIDER) is not None or any(m in page.text for m in _PHASE_MARKERS):
         return _parse_unfinished(page, challenge_id)
     return PageResult("unparsable", missing=["results, invalid-id or challenge-details markers"])
 
@@ -90,34 +161,87 @@ def _parse_finished(page: Page, challenge_id: int) -> PageResult:
         item.description_html = inner_html(description)
     stats_block = page.first('//div[b[starts-with(normalize-space(), "Submission Dates")]]')
     if stats_block is None:
+        stats_block = page.first('//div[b[contains(normalize-space(), "Submission")]]')
+    if stats_block is None:
         return PageResult("unparsable", missing=["stats block (Submission Dates …)"])
-    stats_html = lxml_html(stats_block)
-    for label, value in _STAT.findall(stats_html):
-        label = clean(label).lower()
+    result = PageResult("results", [item])
+    seen = set()
+    for label, value in _STAT.findall(lxml_html(stats_block)):
+        name = challenge_stat(label)
         value = clean(value.replace("&nbsp;", " "))
-        if label == "submission dates":
+        if name is None or name in seen:
+            if name is None:
+                result.count(f"results/unknown_label/{slug(label)}")
+            continue
+        seen.add(name)
+        if name == "submission dates":
             item.submission_start, item.submission_end = parse_date_range(value)
-        elif label == "voting dates":
+        elif name == "voting dates":
             item.voting_start, item.voting_end = parse_date_range(value)
-        elif label in _STAT_FIELDS:
-            name, convert = _STAT_FIELDS[label]
-            setattr(item, name, convert(value))
+        else:
+            setattr(item, name, _CONVERT.get(name, to_float)(value))
+    for name in _EXPECTED_STATS:
+        if name not in seen:
+            result.lacks("results", f"label {name}", f"no {name} line in the stats block")
     if item.name is None:
         title = clean(page.first("string(//title)"))
         item.name = title.removesuffix(" Challenge Results") if title else None
-    rows = page.xpath('//tr[@class="forum-bg1"][td[@width="160"]]')
-    entries = [_parse_entry(page, row, challenge_id) for row in rows]
-    missing = ["entry image id"] if any(entry is None for entry in entries) else []
-    if missing:
-        return PageResult("unparsable", missing=missing)
-    return PageResult("results", [item, *entries])
+    rows = _entry_rows(page, heading)
+    for position, row in enumerate(rows, start=1):
+        entry, odd = _parse_entry(page, row, challenge_id)
+        if entry is not None:
+            result.items.append(entry)
+        if odd:
+            result.count("results/odd_rows")
+            result.missing.append(f"challenge {challenge_id}, results row {position}: {odd}")
+    _read_pager(page, challenge_id, result)
+    listed = len(result.items) - 1
+    item.results_incomplete = results_incomplete(item, listed)
+    if result.other_pages:
+        result.count("results/paged")
+    elif item.results_incomplete:
+        result.count("results/short_page")
+        result.missing.append(
+            f"challenge {challenge_id}: {listed} rows listed, fewer than Submissions − "
+            f"Disqualifications ({expected_rows(item)}), and no pager"
+        )
+    return result
 
 
-def _parse_entry(page: Page, row, challenge_id: int) -> EntryItem | None:
+def _entry_rows(page: Page, heading) -> list:
+    """The rows of the results table: every row after its heading, odd ones included."""
+    table = heading.getparent().getparent() if heading is not None else None
+    if table is not None and table.tag == "table":
+        return page.xpath('./tr[starts-with(@class, "forum-bg")]', table)
+    return page.xpath('//tr[@class="forum-bg1"][td[@width="160"]]')
+
+
+def _read_pager(page: Page, challenge_id: int, result: PageResult) -> None:
+    """Links to the listing's other pages (`page=N`), in page order."""
+    current = id_param(page.url, "page") or 1
+    pages = {}
+    for link in page.xpath(
+        '//a[contains(@href, "challenge_results.php")][contains(@href, "page=")]'
+    ):
+        href = link.get("href")
+        number = id_param(href, "page")
+        if number and number != current and id_param(href, "CHALLENGE_ID") == challenge_id:
+            pages.setdefault(number, page.urljoin(href))
+    result.other_pages = [pages[n] for n in sorted(pages)]
+    showing = _SHOWING.search(page.text)
+    if showing and not result.other_pages:
+        last, total = to_int(showing.group(2)), to_int(showing.group(3))
+        if last is not None and total is not None and last < total:
+            result.count("results/pager_without_links")
+            result.missing.append(f"challenge {challenge_id}: rows 1-{last} of {total} shown")
+
+
+def _parse_entry(page: Page, row, challenge_id: int) -> tuple[EntryItem | None, str | None]:
+    """A row's entry (None without an image id) and, for a row that is odd, what was odd."""
     title = page.first('.//a[@class="i"]', row)
     image_id = id_param(page.first('.//a[contains(@href, "IMAGE_ID=")]/@href', row), "IMAGE_ID")
     if image_id is None:
-        return None
+        return None, "no IMAGE_ID link"
     thumb = page.first("./td[1]//img/@src", row)
     thumbnail_url = page.urljoin(thumb)
     if thumbnail_url and "images_challenge/" not in thumbnail_url:
@@ -133,23 +257,33 @@ def _parse_entry(page: Page, row, challenge_id: int) -> EntryItem | None:
         thumbnail_url=thumbnail_url,
         image_url=full_size_url(thumbnail_url),
     )
+    odd = None
     if match := _PLACE.search(row_html):
         entry.place, entry.avg_vote = int(match.group(1)), float(match.group(2))
+        entry.disqualified = False
+    elif match := _OUTCOME.search(row_html):
+        entry.disqualified = True if match.group(1).lower() == "disqualified" else None
+    else:
+        odd = "neither a place nor Disqualified/Removed"
     if match := _RIBBON.search(row_html):
         entry.ribbon = int(match.group(1))
     entry.views = _first_int(_VIEWS, row_html)
+    if entry.views is None and odd is None:
+        odd = "no Views"
     entry.views_during_voting = _first_int(_VIEWS_DURING, row_html)
     entry.votes = _first_int(_VOTES, row_html)
     entry.avg_participants = _first_float(_AVG_PARTICIPANTS, row_html)
     entry.avg_non_participants = _first_float(_AVG_NON_PARTICIPANTS, row_html)
-    return entry
+    return entry, odd
 
 
 def _parse_unfinished(page: Page, challenge_id: int) -> PageResult:
     item = ChallengeItem(challenge_id, url=page.url, status="unfinished")
     divider = page.first(_DETAILS_DIVIDER)
-    name = clean(text_of(divider))
+    name = clean(text_of(divider)) if divider is not None else None
     item.name = clean(name.split("-", 1)[1]) if name and "-" in name else None
+    if item.name is None and (match := _ANY_DIVIDER.search(page.text)):
+        item.name = clean(html.unescape(match.group(1)))
     for row in page.xpath("//tr[td[1]/b and count(td) >= 2]"):
         label = clean(row.xpath("string(./td[1])")).rstrip(":").lower()
         cell = row.xpath("./td[2]")[0]

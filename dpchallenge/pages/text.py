@@ -166,6 +166,16 @@ def text_with_breaks(element, skip=lambda el: False) -> str | None:
                 pass
             elif child.tag == "br":
                 pieces.append(_BREAK)
+            elif child.tag == "table":
+                if "".join(pieces).rstrip(" ")[-1:] not in ("", _BREAK):
+                    pieces.append(_BREAK)  # each row of a table stands on a line of its own
+                walk(child)
+            elif child.tag == "tr":
+                walk(child)
+                pieces.append(_BREAK)
+            elif child.tag in ("td", "th"):
+                pieces.append(" ")
+                walk(child)
             elif child.tag not in ("script", "style"):
                 walk(child)
             if child.tail:

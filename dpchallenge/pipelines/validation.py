@@ -7,8 +7,34 @@ import logging
 from scrapy.exceptions import DropItem
 
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
+from dpchallenge.pages.common import slug
 
 logger = logging.getLogger(__name__)
+# Raw camera settings whose number did not read: (raw field, number field, flag).
+_NUMBERS = (
+    ("aperture", "aperture_f", "aperture_unparsed"),
+    ("shutter", "shutter_s", "shutter_unparsed"),
+    ("iso", "iso_value", "iso_unparsed"),
+    ("camera", "camera_make", "camera_make_unknown"),
+)
+
+
+def entry_disqualified(entry) -> bool | None:
+    """What a results row (an EntryItem or its entries.jsonl record) says about disqualification."""
+    record = entry if isinstance(entry, dict) else vars(entry)
+    if record.get("disqualified") is not None:
+        return record["disqualified"]
+    return False if record.get("place") is not None else None
+
+
+def disqualified_disagreement(image: ImageItem, entry) -> str | None:
+    """A flag name when the image page and its results row disagree on disqualification."""
+    if entry is None or image.disqualified is None:
+        return None
+    row = entry_disqualified(entry)
+    if row is None or row == image.disqualified:
+        return None
+    return "disqualified_disagrees_with_entry"
 
 
 def problems_of(item) -> list[str]:
@@ -21,9 +47,14 @@ def problems_of(item) -> list[str]:
             problems.append("no_image_url")
         if item.vote_counts is not None and len(item.vote_counts) != 10:
             problems.append("vote_counts_not_ten")
+        for raw, number, flag in _NUMBERS:
+            if getattr(item, raw) is not None and getattr(item, number) is None:
+                problems.append(flag)
     elif isinstance(item, ChallengeItem):
         if item.status == "finished" and item.entries is None:
             problems.append("finished_without_entry_count")
+        if item.results_incomplete:
+            problems.append("results_incomplete")
     elif isinstance(item, EntryItem) and item.place is None:
         problems.append("entry_without_place")
     return problems
@@ -47,4 +78,8 @@ class ValidationPipeline:
         for problem in problems_of(item):
             self.stats.inc_value(f"dpc/flagged/{problem}")
             logger.info("%s %s flagged: %s", kind, getattr(item, key), problem)
+        if isinstance(item, ImageItem):
+            for label in item.extra_info:
+                # a line we have no field for: a new label or a redesign shows here first
+                self.stats.inc_value(f"dpc/labels/extra_info/{slug(label)}")
         return item
