@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 async def log_in(spider) -> bool:
     """POST /login.php straight to the downloader: never queued in JOBDIR, never cached."""
     username, password = secret("DPC_USERNAME"), secret("DPC_PASSWORD")
-    if not (username and password):
+    if not (username and password) or spider.settings.getbool("DPC_REPLAY"):
         return False
     request = FormRequest(
         f"{spider.base_url}/login.php",

@@ -51,6 +51,8 @@ DPC_RETRY_BACKOFF_BASE = float(os.environ.get("DPC_RETRY_BACKOFF_BASE", "2"))
 DPC_RETRY_BACKOFF_MAX = float(os.environ.get("DPC_RETRY_BACKOFF_MAX", "300"))
 
 DOWNLOADER_MIDDLEWARES = {
+    # After robots.txt (so replay answers its fetch too), before any wait; below retries and bans.
+    "dpchallenge.middlewares.archive.PageArchiveMiddleware": 105,  # page archive, replay
     "dpchallenge.middlewares.crawl_delay.CrawlDelayMiddleware": 110,  # robots.txt Crawl-delay
     "dpchallenge.middlewares.backoff.BackoffMiddleware": 560,  # waits before each retry
     "dpchallenge.middlewares.bans.BanMiddleware": 570,  # ban page: pause, retry, stop
@@ -88,6 +90,12 @@ DPC_STATS_FILE = os.environ.get("DPC_STATS_FILE", "")
 IMAGES_MIN_WIDTH = 1
 IMAGES_MIN_HEIGHT = 1
 MEDIA_ALLOW_REDIRECTS = True
+
+# The page archive: whole page responses as WARC under DPC_DATA_DIR/archive/, files rotated by size.
+DPC_ARCHIVE = os.environ.get("DPC_ARCHIVE", "1")  # read with getbool: 0/1, False/True
+DPC_ARCHIVE_MAX_BYTES = int(os.environ.get("DPC_ARCHIVE_MAX_BYTES", str(1024**3)))
+# Pages from the archive instead of the network: nothing is fetched, no login.
+DPC_REPLAY = os.environ.get("DPC_REPLAY", "0")
 
 # Off by default (a full crawl is tens of GB of pages); when on, ban and cut-short pages and
 # image files are never cached.

@@ -1,0 +1,245 @@
+"""The page archive (WARC) and replay from it: crash safety, secrets, faults, zero requests."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import signal
+from collections import Counter
+from pathlib import Path
+
+from crawling import interrupt, records, run_crawl, start_crawl, wait_for_lines
+from standins.scraperapi import ScraperApiStandIn
+
+from dpchallenge.archive import ArchiveIndex, ArchiveWriter, archive_files, iter_records
+from dpchallenge.pages.common import is_ban, is_cut_short
+from dpchallenge.replica import FaultConfig, Replica
+
+SIZE = {"seed": 11, "challenges": 3, "entries": 4}
+DATASET = {
+    "challenges.jsonl": "challenge_id",
+    "entries.jsonl": "image_id",
+    "images.jsonl": "image_id",
+}
+REPLAY = {"DPC_REPLAY": "1"}
+PASSWORD = "s3cret-pass"
+KEY = "sapi-Arch1veTEST-4c1d9e77f0"
+
+
+def archive_of(data_dir: Path) -> Path:
+    return Path(data_dir) / "archive"
+
+
+def archived_bytes(data_dir: Path) -> bytes:
+    """Every archive file decompressed (each is a run of gzip members)."""
+    files = archive_files(archive_of(data_dir))
+    assert files, "no archive written"
+    return b"".join(gzip.decompress(path.read_bytes()) for path in files)
+
+
+def dataset(data_dir: Path) -> dict:
+    """Each dataset file's records by id, crawled_at left out."""
+    out = {}
+    for name, key in DATASET.items():
+        rows = records(Path(data_dir) / name, key)
+        out[name] = {row[key]: {k: v for k, v in row.items() if k != "crawled_at"} for row in rows}
+    return out
+
+
+def replay_folder(data_dir: Path, target: Path) -> Path:
+    """A fresh data folder holding only the archive and the image store."""
+    target.mkdir()
+    shutil.copytree(archive_of(data_dir), archive_of(target))
+    shutil.copytree(Path(data_dir) / "images", target / "images")
+    return target
+
+
+def page_body(page) -> str:
+    return page.body.decode("utf-8", "replace")
+
+
+# ---- the WARC files themselves --------------------------------------------------------------
+
+
+def write_pages(directory: Path, count: int, max_bytes: int = 10**9, start: int = 0) -> None:
+    writer = ArchiveWriter(directory, max_bytes)
+    for n in range(start, start + count):
+        body = f"<html><body>page {n} {'x' * 300}</body></html>".encode()
+        writer.write_response(f"http://site/p{n % 4}", 200, [("Content-Type", "text/html")], body)
+    writer.close()
+
+
+def test_a_torn_last_record_is_skipped_and_a_new_writer_starts_a_new_file(tmp_path):
+    write_pages(tmp_path, 6)
+    (path,) = archive_files(tmp_path)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) - 120])  # the last record cut in the middle
+    index = ArchiveIndex.build(tmp_path)
+    assert (index.records, index.torn) == (5, 1)
+    assert index.get("http://site/p1").body.startswith(b"<html><body>page 1 "), "5 was torn"
+    assert index.get("http://site/p0").body.startswith(b"<html><body>page 4 ")
+    torn = path.read_bytes()
+    write_pages(tmp_path, 1, start=6)
+    assert path.read_bytes() == torn, "a possibly torn file is never appended to"
+    assert len(archive_files(tmp_path)) == 2
+    index = ArchiveIndex.build(tmp_path)
+    assert (index.records, index.torn) == (6, 1)
+    assert index.get("http://site/p2").body.startswith(b"<html><body>page 6 ")
+    with path.open("ab") as stream:
+        stream.write(b"\x00garbage after a crash\n")
+    assert ArchiveIndex.build(tmp_path).records == 6
+
+
+def test_files_are_rotated_by_size_and_the_newest_response_wins(tmp_path):
+    write_pages(tmp_path, 12, max_bytes=1500)
+    files = archive_files(tmp_path)
+    assert len(files) > 2
+    assert all(path.stat().st_size <= 1500 for path in files)
+    index = ArchiveIndex.build(tmp_path)
+    assert index.records == 12
+    assert sorted(index.locations) == [f"http://site/p{n}" for n in range(4)]
+    for n in range(4):
+        assert index.get(f"http://site/p{n}").body.startswith(f"<html><body>page {8 + n} ".encode())
+
+
+# ---- crawls ---------------------------------------------------------------------------------
+
+
+def test_replay_rebuilds_the_same_records_with_no_request_at_all(tmp_path):
+    first = tmp_path / "first"
+    with Replica(**SIZE) as replica:
+        run_crawl("challenges", replica, first)
+        run_crawl("images", replica, first, "thumbnails=0")
+        crawled = dataset(first)
+        assert crawled["images.jsonl"] and crawled["entries.jsonl"]
+        again = replay_folder(first, tmp_path / "again")
+        replica.clear_requests()
+        runs = [
+            run_crawl("challenges", replica, again, settings=REPLAY),
+            run_crawl("images", replica, again, "thumbnails=0", settings=REPLAY),
+        ]
+        assert replica.requests == []
+    for run in runs:
+        assert run.stats["finish_reason"] == "finished"
+        assert run.stat("dpc/archive/replayed") > 0
+        assert "Traceback" not in run.log, run.log[-3000:]
+    assert dataset(again) == crawled
+    assert len(archive_files(archive_of(again))) == len(archive_files(archive_of(first)))
+
+
+def test_a_page_missing_from_the_archive_is_listed_not_fetched(tmp_path):
+    first = tmp_path / "first"
+    with Replica(**SIZE) as replica:
+        archived, missing = [image["image_id"] for image in replica.site.expected_images()][:3:2]
+        run_crawl("images", replica, first, f"image_ids={archived}", "thumbnails=0")
+        again = tmp_path / "again"
+        again.mkdir()
+        shutil.copytree(archive_of(first), archive_of(again))
+        replica.clear_requests()
+        # Thumbnails too: no file is in the store, and none may be fetched.
+        ids = f"image_ids={archived},{missing}"
+        run = run_crawl("images", replica, again, ids, settings=REPLAY)
+        assert replica.requests == []
+    assert [row["image_id"] for row in records(again / "images.jsonl", "image_id")] == [archived]
+    assert run.stats["dpc/failed_ids/image"] == [missing]
+    assert "not in the page archive" in run.log
+    assert run.stat("dpc/archive/replay_missing") >= 2  # the page, and the thumbnail
+
+
+def test_kill_9_leaves_every_earlier_record_readable(tmp_path):
+    slow = FaultConfig(slow_seconds=0.1, slow_paths=("/image.php",))
+    with Replica(seed=11, challenges=4, entries=8, faults=slow) as replica:
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+        process, _ = start_crawl("images", replica, tmp_path, "thumbnails=0", settings=settings)
+        wait_for_lines(tmp_path / "images.jsonl", 4, process)
+        interrupt(process, signal.SIGKILL)
+        expected = len(replica.site.expected_images())
+    written = records(tmp_path / "images.jsonl", "image_id")
+    assert 4 <= len(written) < expected
+    index = ArchiveIndex.build(archive_of(tmp_path))
+    for row in written:
+        assert row["url"] in index, "every page that gave a record was archived before it"
+    pages = list(iter_records(archive_of(tmp_path)))
+    assert len(pages) == index.records >= len(written) + 2  # robots.txt, history, results
+    for page in pages:
+        if not page.url.endswith("/robots.txt"):
+            assert page.status == 200 and not is_cut_short(page_body(page))
+
+
+def test_no_secret_or_session_cookie_reaches_the_archive(tmp_path):
+    logged_in = {"DPC_USERNAME": "tester", "DPC_PASSWORD": PASSWORD}
+    with Replica(**SIZE, password=PASSWORD) as replica:
+        image_ids = [image["image_id"] for image in replica.site.expected_images()][:2]
+        ids = ",".join(map(str, image_ids))
+        run = run_crawl("images", replica, tmp_path / "login", f"image_ids={ids}", env=logged_in)
+        assert run.stats.get("dpc/login") == "ok"
+        cookies = {r.header("Cookie") for r in replica.requests if r.header("Cookie")}
+        tokens = {c.split("SESSION_ID=", 1)[1].split(";")[0] for c in cookies if "SESSION_ID=" in c}
+        assert tokens
+        challenge_id = replica.site.finished_challenge_ids()[0]
+        base, images = replica.base_url, replica.images_url
+        with ScraperApiStandIn(KEY) as standin:
+            settings = {"SCRAPERAPI_MODE": "api", "SCRAPERAPI_API_URL": standin.api_url}
+            via_api = tmp_path / "api"
+            run_crawl(
+                "results",
+                replica,
+                via_api,
+                f"challenge_ids={challenge_id}",
+                settings=settings,
+                env={"SCRAPERAPI_KEY": KEY},
+            )
+            assert standin.requests
+    archive = archived_bytes(tmp_path / "login")
+    assert b"Welcome back" in archive, "pages seen logged in were archived"
+    assert PASSWORD.encode() not in archive
+    for token in tokens:
+        assert token.encode() not in archive
+    assert b"set-cookie" not in archive.lower()
+    assert b"\r\ncookie:" not in archive.lower()
+    assert b"login.php" not in b"".join(
+        line for line in archive.splitlines() if line.startswith(b"WARC-Target-URI")
+    )
+    api_archive = archived_bytes(via_api)
+    assert KEY.encode() not in api_archive and b"api_key" not in api_archive
+    urls = {page.url for page in iter_records(archive_of(via_api))}
+    assert f"{base}/challenge_results.php?CHALLENGE_ID={challenge_id}&show_full=1" in urls
+    assert all(url.startswith((base, images)) for url in urls)
+
+
+def test_ban_pages_503s_and_cut_short_pages_are_not_archived(tmp_path):
+    faults = FaultConfig(
+        ban_every=5, status_503_every=7, truncate_every=4, truncate_mode="no_length"
+    )
+    with Replica(**SIZE, faults=faults) as replica:
+        run = run_crawl("images", replica, tmp_path, "thumbnails=0")
+        served = replica.page_requests()
+        base = replica.base_url
+    assert run.stats["finish_reason"] == "finished"
+    assert {"ban", "503", "truncated"} <= {r.fault for r in served}
+    whole = Counter(base + r.path for r in served if r.status == 200 and r.fault is None)
+    pages = list(iter_records(archive_of(tmp_path)))
+    assert Counter(page.url for page in pages) == whole
+    for page in pages:
+        assert not is_ban(page_body(page))
+
+
+def test_dpc_archive_0_writes_no_archive(tmp_path):
+    with Replica(**SIZE) as replica:
+        challenge_id = replica.site.finished_challenge_ids()[0]
+        args = (f"challenge_ids={challenge_id}",)
+        run = run_crawl("results", replica, tmp_path, *args, settings={"DPC_ARCHIVE": "0"})
+    assert records(tmp_path / "entries.jsonl", "image_id")
+    assert run.stat("dpc/archive/records") == 0
+    assert not archive_of(tmp_path).exists()
+
+
+def test_the_archive_holds_what_the_stats_say(tmp_path):
+    """Bytes per page, as the log line and the stats give them, match the files."""
+    with Replica(**SIZE) as replica:
+        run = run_crawl("challenges", replica, tmp_path)
+    size = sum(path.stat().st_size for path in archive_files(archive_of(tmp_path)))
+    records_written = run.stat("dpc/archive/records")
+    assert records_written == ArchiveIndex.build(archive_of(tmp_path)).records > 0
+    assert 0 < run.stat("dpc/archive/bytes") <= size
+    assert "bytes a page" in run.log
