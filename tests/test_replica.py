@@ -150,10 +150,11 @@ def test_model_stats_agree_with_entries() -> None:
         images = [site.expected_image(r["image_id"], logged_in=True) for r in rows]
         assert record["comments"] == sum(i["comment_count"] for i in images)
         for image in images:
-            assert sum(image["vote_counts"]) == image["votes"]
+            counts = site.entry(image["image_id"]).vote_counts
+            assert sum(counts) == image["votes"]
             assert len(image["comments"]) == image["comment_count"]
             if image["avg_all"] is not None:
-                mean = sum(s * n for s, n in enumerate(image["vote_counts"], 1)) / image["votes"]
+                mean = sum(s * n for s, n in enumerate(counts, 1)) / image["votes"]
                 assert abs(mean - image["avg_all"]) < 5e-5
 
 
@@ -172,6 +173,12 @@ def test_fault_spec_parsing() -> None:
     assert (config.ban_every, config.ban_seconds) == (20, 1.5)
     assert config.cp1252_ids == {5, 7} and config.slow_paths == ("/a", "/b")
     assert FaultConfig.from_spec("cp1252_history=1").cp1252_history is True
+    config = FaultConfig.from_spec("frame_only_ids=3+4,paged_results_ids=9,odd_row_ids=9")
+    assert (config.frame_only_ids, config.paged_results_ids, config.odd_row_ids) == (
+        {3, 4},
+        {9},
+        {9},
+    )
     with pytest.raises(ValueError):
         FaultConfig.from_spec("no_such_fault=1")
 
@@ -321,7 +328,9 @@ def test_image_pages_without_comments_or_divider(replica: Replica) -> None:
 def test_disqualified_removed_and_invalid_images(replica: Replica) -> None:
     site = replica.site
     dq = fetch(f"{replica.base_url}/image.php?IMAGE_ID={site.disqualified_image_ids()[0]}")
-    assert "<b>Place:</b> Disqualified<br>" in dq.text and "Avg (" not in dq.text
+    # as the evidence has it: Views and the rest kept, no Place line and no averages
+    assert "<b>Views since voting:</b>" in dq.text
+    assert "<b>Place:</b>" not in dq.text and "Avg (" not in dq.text
     removed = fetch(f"{replica.base_url}/image.php?IMAGE_ID={site.removed_image_ids()[0]}")
     container = removed.selector.xpath('//td[@id="img_container"]//img/@src').getall()
     assert container == ["/images/pix.gif", "/images/removed.gif"]
@@ -412,11 +421,87 @@ def test_login_sets_cookie_and_shows_breakdown(replica: Replica) -> None:
     session = {"Cookie": cookie.split(";")[0]}
     home = fetch(f"{replica.base_url}/index.php", headers=session)
     assert 'Welcome back, <a href="/profile.php" class="i">tester</a>' in home.text
-    image_id = first_entry(replica.site)
+    site = replica.site
+    image_id = first_entry(site)
+    assert site.challenge(site.entry(image_id).challenge_id).shows_histogram
     page = fetch(f"{replica.base_url}/image.php?IMAGE_ID={image_id}", headers=session)
     counts = [int(n) for n in page.selector.css("div.breakdown_vote_count::text").getall()]
-    assert counts == replica.site.expected_image(image_id, logged_in=True)["vote_counts"]
-    assert sum(counts) == replica.site.entry(image_id).votes
+    assert counts == site.expected_image(image_id, logged_in=True)["vote_counts"]
+    assert sum(counts) == site.entry(image_id).votes
+    # the old markup: one Voting Breakdown panel holds the counts and the stats lines
+    panel = page.selector.xpath(
+        '//tr[@class="forum-heading"][starts-with(normalize-space(), "Voting Breakdown")]'
+    )
+    assert "<b>Votes:</b>" in panel.xpath("following-sibling::tr[1]/td").get()
+    assert not page.selector.xpath('//tr[@class="forum-heading"][normalize-space()="Statistics"]')
+    recent = next(
+        e.image_id
+        for e in site.all_entries()
+        if not site.challenge(e.challenge_id).shows_histogram and e.status == "placed"
+    )
+    page = fetch(f"{replica.base_url}/image.php?IMAGE_ID={recent}", headers=session)
+    assert "Welcome back," in page.text and "breakdown_vote_count" not in page.text
+    assert site.expected_image(recent, logged_in=True)["vote_counts"] is None
+
+
+def test_histogram_stops_at_the_cut_off_year() -> None:
+    site = Site(seed=3, challenges=20, entries=4)
+    years = {c.voting_end.year: c.shows_histogram for c in site.finished_challenges()}
+    assert any(years.values()) and not all(years.values())
+    assert all(shown == (year < 2024) for year, shown in years.items())
+
+
+def test_results_without_show_full_are_paged() -> None:
+    site = Site(seed=3, challenges=4, entries=23)
+    cid = site.finished_challenge_ids()[0]
+    first = Selector(text=pages.render_results(site, cid, None, "/x", page=1))
+    third = Selector(text=pages.render_results(site, cid, None, "/x", page=3))
+    row = '//tr[@class="forum-bg1"][td[@width="160"]]/td[1]/a/@href'
+    ids = [e.image_id for e in site.entries(cid)]
+    assert [int(h.split("=")[1]) for h in first.xpath(row).getall()] == ids[:10]
+    assert [int(h.split("=")[1]) for h in third.xpath(row).getall()] == ids[20:]
+    links = first.xpath('//a[contains(@href, "&page=")]/@href').getall()
+    assert f"/challenge_results.php?CHALLENGE_ID={cid}&page=2" in links
+    assert "Showing results <b>1 - 10</b> of <b>23</b>" in first.get()
+    assert "Showing results <b>21 - 23</b> of <b>23</b>" in third.get()
+    assert "nextoff.gif" in third.get() and "3y.gif" in third.get()
+
+
+def test_results_paging_and_short_faults(replica: Replica) -> None:
+    site = replica.site
+    cid = site.finished_challenge_ids()[0]
+    url = f"{replica.base_url}/challenge_results.php?CHALLENGE_ID={cid}"
+    rows = '//tr[@class="forum-bg1"][td[@width="160"]]'
+    total = len(site.entries(cid))
+    assert len(fetch(url + "&show_full=1").selector.xpath(rows)) == total
+    unpaged = fetch(url)
+    assert len(unpaged.selector.xpath(rows)) == min(total, pages.RESULTS_PAGE_SIZE)
+    assert "Pages:" in unpaged.text
+    replica.reset_faults(FaultConfig(paged_results_ids={cid}, odd_row_ids={cid}))
+    paged = fetch(url + "&show_full=1")
+    assert "Pages:" in paged.text and "Entry withdrawn" in paged.text
+    replica.reset_faults(FaultConfig(short_results_ids={cid}))
+    short = fetch(url + "&show_full=1")
+    assert "Pages:" not in short.text
+
+
+def test_frame_only_image_pages(replica: Replica) -> None:
+    site = replica.site
+    once, always = site.image_ids()[:2]
+    replica.reset_faults(FaultConfig(frame_only_ids={once}, permanent_frame_only_ids={always}))
+    url = f"{replica.base_url}/image.php?IMAGE_ID="
+    frame = fetch(url + str(once))
+    assert 'td id="img_container"' in frame.text and "Reuse_Prohibited" not in frame.text
+    assert "Statistics" not in frame.text and "</html>" in frame.text
+    assert "Reuse_Prohibited" in fetch(url + str(once)).text
+    for _ in range(2):
+        assert "Reuse_Prohibited" not in fetch(url + str(always)).text
+    assert [r.fault for r in replica.page_requests()] == [
+        "frame_only",
+        None,
+        "frame_only",
+        "frame_only",
+    ]
 
 
 # ---- faults -----------------------------------------------------------------------------

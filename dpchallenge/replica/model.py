@@ -164,6 +164,17 @@ LENSES = [
 APERTURES = ["f/1.8", "f/2.8", "f/4", "f/5.6", "f/8", "f/11", "f/16"]
 ISOS = ["100", "200", "400", "800", "1600", "3200"]
 SHUTTERS = ["1/4000", "1/1000", "1/250", "1/60", "1/10", "1/2", "2", "30"]
+# The numbers a reader should take from the strings above, written out by hand.
+APERTURE_F = {"f/1.8": 1.8, "f/2.8": 2.8, "f/4": 4.0, "f/5.6": 5.6, "f/8": 8.0, "f/11": 11.0}
+APERTURE_F["f/16"] = 16.0
+SHUTTER_S = {"1/4000": 1 / 4000, "1/1000": 1 / 1000, "1/250": 1 / 250, "1/60": 1 / 60}
+SHUTTER_S |= {"1/10": 1 / 10, "1/2": 1 / 2, "2": 2.0, "30": 30.0}
+ISO_VALUE = {"100": 100, "200": 200, "400": 400, "800": 800, "1600": 1600, "3200": 3200}
+CAMERA_MAKES = {2101: "Nikon", 2154: "Canon", 2230: "Fujifilm", 2297: "Sony", 1843: "Olympus"}
+CAMERA_MAKES |= {2010: "Pentax", 1702: "Canon", 2412: "Nikon", 1555: "Panasonic"}
+# The site stopped publishing the vote histogram around 2024 (SITE.md, measured by voting year):
+# the replica shows it, to logged-in sessions only, for challenges that ended voting before this.
+HISTOGRAM_UNTIL_YEAR = 2024
 LOCATIONS = ["Lisbon", "Montréal", "Portland, Oregon", "Kyoto", "Zürich", "the back garden"]
 DESCRIPTION_PARTS = [
     "Show us your best take on the theme.",
@@ -316,6 +327,11 @@ class Challenge:
     @property
     def description(self) -> str:
         return html_to_text(self.description_html)
+
+    @property
+    def shows_histogram(self) -> bool:
+        """Whether a logged-in session sees this challenge's images with their vote histogram."""
+        return self.voting_end.year < HISTOGRAM_UNTIL_YEAR
 
 
 @dataclass(frozen=True)
@@ -966,6 +982,7 @@ class Site:
                 highest_score=float(fixed(stats.highest, 4)),
                 median_score=float(fixed(stats.median, 4)),
                 lowest_score=float(fixed(stats.lowest, 4)),
+                results_incomplete=False,
             )
         return record
 
@@ -1013,6 +1030,7 @@ class Site:
             "challenge_id": entry.challenge_id,
             "place": entry.place,
             "ribbon": entry.ribbon,
+            "disqualified": {"placed": False, "disqualified": True}.get(entry.status),
             "title": collapse(entry.title),
             "photographer_id": entry.photographer.user_id,
             "photographer_name": entry.photographer.name,
@@ -1070,6 +1088,10 @@ class Site:
             "aperture": detail.aperture,
             "iso": detail.iso,
             "shutter": detail.shutter,
+            "aperture_f": APERTURE_F.get(detail.aperture),
+            "shutter_s": SHUTTER_S.get(detail.shutter),
+            "iso_value": ISO_VALUE.get(detail.iso),
+            "camera_make": CAMERA_MAKES[detail.camera[0]],
             "taken_on": detail.taken_on.isoformat() if detail.taken_on else None,
             "uploaded_on": detail.uploaded_on.isoformat(),
             "extra_info": extra,
@@ -1087,7 +1109,9 @@ class Site:
             "votes": entry.votes,
             "comment_count": entry.comment_count,
             "favorites": entry.favorites,
-            "vote_counts": list(entry.vote_counts) if logged_in else None,
+            "vote_counts": (
+                list(entry.vote_counts) if logged_in and challenge.shows_histogram else None
+            ),
             "comments": [self._expected_comment(c) for c in detail.comments],
             "thumbnail_url": (
                 None if removed else self.entry_file_url(entry.challenge_id, image_id, 120)
@@ -1141,6 +1165,7 @@ CHALLENGE_FIELDS = [
     "highest_score",
     "median_score",
     "lowest_score",
+    "results_incomplete",
 ]
 
 

@@ -294,9 +294,24 @@ def _history_row(site: Site, challenge: Challenge, position: int) -> str:
 # ---- results ----------------------------------------------------------------------------
 
 
+RESULTS_PAGE_SIZE = 10  # rows a page without show_full (fdsig's data: 10 of 3304's 23)
+
+
 def render_results(
-    site: Site, challenge_id: int | None, user: str | None, request_path: str
+    site: Site,
+    challenge_id: int | None,
+    user: str | None,
+    request_path: str,
+    *,
+    page: int | None = None,
+    short: bool = False,
+    odd_row: bool = False,
 ) -> str:
+    """A challenge's results: every row (page None) or page `page` of 10 with a pager.
+
+    `short` serves the first page's rows without a pager (a listing cut short, silently);
+    `odd_row` adds a row with no image link and no stats (as fdsig's scraper codes for).
+    """
     challenge = site.challenge(challenge_id) if challenge_id is not None else None
     if challenge is None:
         return _whole_page(
@@ -350,7 +365,22 @@ def render_results(
         f"'/challenge_results.php?CHALLENGE_ID={cid}&show_full=1&order_by_vote=1';\">"
         '<label for="order_by_vote"><b>Order By My Vote</b></label>'
     )
-    rows = "".join(_results_row(site, e) for e in site.entries(cid))
+    entries = site.entries(cid)
+    pager = ""
+    if page is not None or short:
+        number = max(1, page or 1)
+        first = (number - 1) * RESULTS_PAGE_SIZE
+        shown = entries[first : first + RESULTS_PAGE_SIZE]
+        if not short:
+            pager = _results_pager(cid, number, first, len(shown), len(entries))
+        entries = shown
+    rows = "".join(_results_row(site, e) for e in entries)
+    if odd_row:
+        rows += (
+            '		<tr class="forum-bg1">\n'
+            '		<td align="center" valign="middle" width="160"><img src="/images/removed.gif">'
+            '</td>\n		<td valign="top" width="100%">Entry withdrawn</td>\n	</tr>\n'
+        )
     right = (
         f'\t<div class="divider"><b>Results for {name}:</b></div>\n\n'
         '<table width="90%" cellspacing="1" cellpadding="4" bgcolor="#00000" align="center">\n'
@@ -359,6 +389,7 @@ def render_results(
         "\t</tr>\n"
         f"{rows}"
         "</table>\n"
+        f"{pager}"
     )
     return _columns(
         site,
@@ -367,6 +398,34 @@ def render_results(
         request_path,
         _left_box("Challenge Details", details),
         right,
+    )
+
+
+def _results_pager(challenge_id: int, page: int, first: int, shown: int, total: int) -> str:
+    """The pager as on the history list (`Pages:`, `Ny.gif` for this page); links assumed."""
+    pages = max(1, -(-total // RESULTS_PAGE_SIZE))
+    base = f"/challenge_results.php?CHALLENGE_ID={challenge_id}&page="
+
+    def arrow(name: str, target: int, active: bool) -> str:
+        if not active:
+            return f'<td><img src="/images/page/{name}off.gif"></td>'
+        return (
+            f'<td><a href="{base}{target}"><img src="/images/page/{name}.gif" border="0"></a></td>'
+        )
+
+    cells = [arrow("prev", page - 1, page > 1)]
+    for n in range(1, pages + 1):
+        if n == page:
+            cells.append(f'<td><img src="/images/page/{n}y.gif"></td>')
+        else:
+            cells.append(
+                f'<td><a href="{base}{n}"><img src="/images/page/{n}n.gif" border="0"></a></td>'
+            )
+    cells.append(arrow("next", page + 1, page < pages))
+    return (
+        '<table align="center"><tr><td>Pages:&nbsp;&nbsp;</td>' + "".join(cells) + "</tr></table>\n"
+        f'<div align="center">Showing results <b>{first + 1} - {first + shown}</b> of '
+        f"<b>{total}</td>\n"
     )
 
 
@@ -521,8 +580,7 @@ def render_image(site: Site, image_id: int | None, user: str | None, request_pat
         "\t\t<br><br>\n"
         "</div>\n\n<br>\n"
         + _information(site, challenge, detail)
-        + _statistics(site, detail)
-        + (_breakdown(entry) if user else "")
+        + _statistics(site, detail, histogram=bool(user) and challenge.shows_histogram)
         + _comment_notice(entry, user)
         + _comments_table(site, detail)
     )
@@ -535,6 +593,17 @@ def render_image(site: Site, image_id: int | None, user: str | None, request_pat
         right,
         body_attrs=BODY_STYLE + 'onload="overlay();" ',
     )
+
+
+def render_frame_only(site: Site, user: str | None, request_path: str) -> str:
+    """An image page the site failed to fill: its frame around an empty image panel."""
+    right = (
+        '<div align="center">\n'
+        '<a name="img"></a><table><tr><td id="img_container" class="page-image">'
+        '<img src="/images/pix.gif" style="position: absolute; z-index: 1;" /></td></tr></table>\t'
+        '<div class="imagetitle">\n\t</div>\n\t\t<br><br>\n</div>\n\n<br>\n'
+    )
+    return _columns(site, GENERIC_TITLE, user, request_path, "", right)
 
 
 def _neighbours(site: Site, challenge: Challenge, entry: Entry) -> str:
@@ -618,9 +687,18 @@ def _information(site: Site, challenge: Challenge, detail: ImageDetail) -> str:
     )
 
 
-def _statistics(site: Site, detail: ImageDetail) -> str:
+def _statistics(site: Site, detail: ImageDetail, histogram: bool = False) -> str:
+    """The Statistics panel; with `histogram`, the old combined `Voting Breakdown` panel instead:
+    the ten counts (in a bar table) and the same lines in one cell."""
     entry = detail.entry
     lines = []
+    if histogram:
+        bars = "".join(
+            f'<td valign="bottom" align="center"><div class="breakdown_vote_count">{n}</div>'
+            f'<img src="/images/bar.gif" width="12" height="{n}"><br>{score}</td>'
+            for score, n in enumerate(entry.vote_counts, 1)
+        )
+        lines.append(f'<table cellspacing="0" cellpadding="1"><tr>{bars}</tr></table>')
     if entry.status == "placed":
         lines.append(f"<b>Place:</b> {entry.place} out of {site.place_of(entry.challenge_id)}<br>")
         lines.append(f"<b>Avg (all users):</b> {fixed(entry.avg_all, 4)}<br>")
@@ -628,8 +706,6 @@ def _statistics(site: Site, detail: ImageDetail) -> str:
             lines.append(f"<b>Avg (commenters):</b> {fixed(detail.avg_commenters, 4)}<br>")
         lines.append(f"<b>Avg (participants):</b> {fixed(entry.avg_participants, 4)}<br>")
         lines.append(f"<b>Avg (non-participants):</b> {fixed(entry.avg_non_participants, 4)}<br>")
-    elif entry.status == "disqualified":
-        lines.append("<b>Place:</b> Disqualified<br>")
     lines.append(f"<b>Views since voting:</b> {entry.views}<br>")
     lines.append(
         f"<b>Views during voting:</b> {entry.views_during_voting}<br>"
@@ -640,29 +716,20 @@ def _statistics(site: Site, detail: ImageDetail) -> str:
         f"<b>Favorites:</b> {entry.favorites} "
         f'(<a href="/favorites.php?IMAGE_ID={entry.image_id}" class=u>view</a>)<br><br>'
     )
+    heading = "Statistics"
+    if histogram:
+        heading = 'Voting Breakdown <span style="font-weight: normal;">(1 to 10)</span>'
     return (
         '<br>\t<table width="750" cellspacing="1" cellpadding="3" bgcolor="#000000" '
         'align="center">\n'
         '\t\t<tr class="forum-heading">\n'
-        "\t\t\t<td nowrap>Statistics</td>\n"
+        f"\t\t\t<td nowrap>{heading}</td>\n"
         "\t\t</tr>\n"
         '\t\t<tr class="forum-bg1">\n'
         '\t\t\t<td class="textsm" valign="top">\n'
         + "".join(f"\t\t\t\t{line}\n" for line in lines)
         + "\t\t\t</td>\n"
         "\t\t</tr>\n"
-        "\t</table>\n"
-    )
-
-
-def _breakdown(entry: Entry) -> str:
-    counts = "".join(f'<div class="breakdown_vote_count">{n}</div>' for n in entry.vote_counts)
-    return (
-        '<br>\t<table width="750" cellspacing="1" cellpadding="3" bgcolor="#000000" '
-        'align="center">\n'
-        '\t\t<tr class="forum-heading"><td>Voting Breakdown '
-        '<span style="font-weight: normal;">(1 to 10)</span></td></tr>\n'
-        f'\t\t<tr class="forum-bg1"><td class="textsm" valign="top">{counts}</td></tr>\n'
         "\t</table>\n"
     )
 

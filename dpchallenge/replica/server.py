@@ -66,6 +66,11 @@ class FaultConfig:
     corrupt_image_ids: set[int] = field(default_factory=set)
     permanent_corrupt_image_ids: set[int] = field(default_factory=set)
     corrupt_mode: str = "truncated"  # truncated | garbage
+    frame_only_ids: set[int] = field(default_factory=set)  # image pages as the bare site frame
+    permanent_frame_only_ids: set[int] = field(default_factory=set)
+    paged_results_ids: set[int] = field(default_factory=set)  # paged even with show_full=1
+    short_results_ids: set[int] = field(default_factory=set)  # 10 rows, no pager, every time
+    odd_row_ids: set[int] = field(default_factory=set)  # results with a row that has no link
     fault_hosts: tuple[str, ...] = (PAGES,)
 
     @classmethod
@@ -104,7 +109,8 @@ class RequestRecord:
     headers: dict[str, str]
     status: int
     bytes_sent: int  # body bytes written (fewer than the page for truncated responses)
-    fault: str | None = None  # ban | 429 | 503 | truncated | slow | cp1252 | corrupt | placeholder
+    # ban | 429 | 503 | truncated | slow | cp1252 | corrupt | placeholder | frame_only
+    fault: str | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -352,6 +358,15 @@ class Replica:
                 return "truncated", n
             return None, n
 
+    def _frame_only(self, image_id: int | None) -> bool:
+        faults = self.faults
+        if image_id in faults.permanent_frame_only_ids:
+            return True
+        if image_id in faults.frame_only_ids:
+            with self._state_lock:
+                return self._first_time("frame_only", image_id)
+        return False
+
     def _slow_for(self, kind: str, full_path: str, n: int) -> float:
         faults = self.faults
         if faults.slow_seconds <= 0:
@@ -415,8 +430,8 @@ class Replica:
         return self._html(pages.render_not_found(self.site, user, target), status=404)
 
     @staticmethod
-    def _html(document: str, status: int = 200) -> _Response:
-        return _Response(status, document.encode("utf-8"))
+    def _html(document: str, status: int = 200, fault: str | None = None) -> _Response:
+        return _Response(status, document.encode("utf-8"), fault=fault)
 
     def _login(self, body: bytes, target: str) -> _Response:
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -464,12 +479,26 @@ class Replica:
             return _Response(
                 503, pages.render_status_page(503, "Service Unavailable").encode(), fault="503"
             )
+        frame_only = False
         if path == "/challenge_history.php":
             document = pages.render_history(self.site, user, target)
             cp1252 = faults.cp1252_history
         elif path == "/challenge_results.php":
-            document = pages.render_results(self.site, item_id, user, target)
+            paged = query.get("show_full", [""])[0] != "1" or item_id in faults.paged_results_ids
+            raw_page = query.get("page", ["1"])[0]
+            document = pages.render_results(
+                self.site,
+                item_id,
+                user,
+                target,
+                page=(int(raw_page) if raw_page.isdigit() else 1) if paged else None,
+                short=item_id in faults.short_results_ids,
+                odd_row=item_id in faults.odd_row_ids,
+            )
             cp1252 = item_id in faults.cp1252_ids
+        elif frame_only := self._frame_only(item_id):
+            document = pages.render_frame_only(self.site, user, target)
+            cp1252 = False
         else:
             document = pages.render_image(self.site, item_id, user, target)
             cp1252 = item_id in faults.cp1252_ids
@@ -477,7 +506,7 @@ class Replica:
             payload = document.replace(pages.META_CHARSET, "").encode("cp1252", "xmlcharrefreplace")
             response = _Response(200, payload, "text/html", fault="cp1252")
         else:
-            response = self._html(document)
+            response = self._html(document, fault="frame_only" if frame_only else None)
         if fault == "truncated":
             response.fault = "truncated"
             response.truncate = faults.truncate_mode
