@@ -7,11 +7,17 @@ import shutil
 import signal
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 from crawling import interrupt, records, run_crawl, start_crawl, wait_for_lines
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.test import get_crawler
 from standins.scraperapi import ScraperApiStandIn
 
 from dpchallenge.archive import ArchiveIndex, ArchiveWriter, archive_files, iter_records
+from dpchallenge.middlewares.archive import PageArchiveMiddleware
 from dpchallenge.pages.common import is_ban, is_cut_short
 from dpchallenge.replica import FaultConfig, Replica
 
@@ -24,6 +30,7 @@ DATASET = {
 REPLAY = {"DPC_REPLAY": "1"}
 PASSWORD = "s3cret-pass"
 KEY = "sapi-Arch1veTEST-4c1d9e77f0"
+LOGGED_IN = {"DPC_USERNAME": "tester", "DPC_PASSWORD": PASSWORD}
 
 
 def archive_of(data_dir: Path) -> Path:
@@ -102,6 +109,34 @@ def test_files_are_rotated_by_size_and_the_newest_response_wins(tmp_path):
         assert index.get(f"http://site/p{n}").body.startswith(f"<html><body>page {8 + n} ".encode())
 
 
+def test_set_cookie_and_secret_values_are_kept_out_of_a_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPC_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
+    settings = {
+        "DPC_DATA_DIR": str(tmp_path),
+        "DPC_ARCHIVE": "1",
+        "DPC_ARCHIVE_MAX_BYTES": 10**6,
+        "DPC_BAN_MIN_BYTES": 1024,
+    }
+    crawler = get_crawler(settings_dict=settings)
+    crawler.stats = StatsCollector(crawler)
+    middleware = PageArchiveMiddleware.from_crawler(crawler)
+    url = "http://site/image.php?IMAGE_ID=1"
+    request = Request(url, meta={"dpc_page": "image"}, headers={"Cookie": "SESSION_ID=abc"})
+    body = f"<html>{'x' * 2000} {PASSWORD} {quote(KEY)}</html>".encode()
+    headers = {"Set-Cookie": "SESSION_ID=f00dfeedc0ffee; Path=/", "Content-Type": "text/html"}
+    response = HtmlResponse(url, body=body, headers=headers, request=request)
+    assert middleware.process_response(request, response) is response
+    middleware.close()
+    (page,) = iter_records(archive_of(tmp_path))
+    assert page.url == url
+    assert PASSWORD.encode() not in page.body and quote(KEY).encode() not in page.body
+    assert page.body.startswith(b"<html>xxx") and page.body.endswith(b"</html>")
+    archive = archived_bytes(tmp_path)
+    assert b"set-cookie" not in archive.lower() and b"f00dfeedc0ffee" not in archive
+    assert b"SESSION_ID=abc" not in archive
+
+
 # ---- crawls ---------------------------------------------------------------------------------
 
 
@@ -136,9 +171,9 @@ def test_a_page_missing_from_the_archive_is_listed_not_fetched(tmp_path):
         again.mkdir()
         shutil.copytree(archive_of(first), archive_of(again))
         replica.clear_requests()
-        # Thumbnails too: no file is in the store, and none may be fetched.
+        # Thumbnails too: no file is in the store, and none may be fetched; nor the login.
         ids = f"image_ids={archived},{missing}"
-        run = run_crawl("images", replica, again, ids, settings=REPLAY)
+        run = run_crawl("images", replica, again, ids, settings=REPLAY, env=LOGGED_IN)
         assert replica.requests == []
     assert [row["image_id"] for row in records(again / "images.jsonl", "image_id")] == [archived]
     assert run.stats["dpc/failed_ids/image"] == [missing]
@@ -167,11 +202,10 @@ def test_kill_9_leaves_every_earlier_record_readable(tmp_path):
 
 
 def test_no_secret_or_session_cookie_reaches_the_archive(tmp_path):
-    logged_in = {"DPC_USERNAME": "tester", "DPC_PASSWORD": PASSWORD}
     with Replica(**SIZE, password=PASSWORD) as replica:
         image_ids = [image["image_id"] for image in replica.site.expected_images()][:2]
         ids = ",".join(map(str, image_ids))
-        run = run_crawl("images", replica, tmp_path / "login", f"image_ids={ids}", env=logged_in)
+        run = run_crawl("images", replica, tmp_path / "login", f"image_ids={ids}", env=LOGGED_IN)
         assert run.stats.get("dpc/login") == "ok"
         cookies = {r.header("Cookie") for r in replica.requests if r.header("Cookie")}
         tokens = {c.split("SESSION_ID=", 1)[1].split(";")[0] for c in cookies if "SESSION_ID=" in c}

@@ -58,7 +58,9 @@ class PageArchiveMiddleware:
             )
         else:
             self.writer = ArchiveWriter(self.directory, settings.getint("DPC_ARCHIVE_MAX_BYTES"))
+            crawler.signals.connect(self.opened, signal=signals.spider_opened)
             crawler.signals.connect(self.close, signal=signals.spider_closed)
+        self.cookie_holders: list = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -140,10 +142,14 @@ class PageArchiveMiddleware:
             value = secret(name)
             if value:
                 values += [value, quote(value, safe=""), quote_plus(value)]
-        for middleware in self.crawler.engine.downloader.middleware.middlewares:
-            for jar in (getattr(middleware, "jars", None) or {}).values():
+        for middleware in self.cookie_holders:
+            for jar in middleware.jars.values():
                 values += [c.value for c in jar.jar if len(c.value or "") >= MIN_SECRET_COOKIE]
         return sorted(set(values), key=len, reverse=True)
+
+    def opened(self, spider=None) -> None:
+        middlewares = self.crawler.engine.downloader.middleware.middlewares
+        self.cookie_holders = [m for m in middlewares if isinstance(getattr(m, "jars", None), dict)]
 
     def close(self, spider=None) -> None:
         if self.writer is not None:
