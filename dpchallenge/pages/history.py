@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dpchallenge.items import HistoryRow
+from dpchallenge.items import ChallengeItem, HistoryRow
 from dpchallenge.pages.common import Page, PageResult, is_ban
 from dpchallenge.pages.text import clean, id_param, parse_date_range, text_of, to_float, to_int
 
@@ -71,3 +71,24 @@ def _parse_row(page: Page, tr) -> HistoryRow | None:
     for (name, convert), cell in zip(_NUMBER_FIELDS, numbers):
         setattr(row, name, convert(text_of(cell)))
     return row
+
+
+# What only the history list says about a challenge; the results page wins where both speak.
+HISTORY_ONLY = ("extra_rules", "kind", "name", "rules_id", "rules_name")
+
+
+def fill_from_history(challenge: ChallengeItem, history) -> list[str]:
+    """Fill the fields only the history list shows, where the results page left them null.
+
+    `history` is a HistoryRow, its `vars()` dict, or the challenge's challenges.jsonl record.
+    Returns the names filled.
+    """
+    if history is None or challenge.status == "invalid":
+        return []
+    source = history if isinstance(history, dict) else vars(history)
+    filled = []
+    for name in HISTORY_ONLY:
+        if getattr(challenge, name) is None and source.get(name) is not None:
+            setattr(challenge, name, source[name])
+            filled.append(name)
+    return filled
