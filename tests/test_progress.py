@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import logging
 import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
+from crawling import ROOT, child_env, crawl_command, run_crawl
 from scrapy.core.downloader import Slot
 from scrapy.utils.test import get_crawler
 
@@ -24,6 +34,7 @@ from dpchallenge.extensions.progress import (
     progress_line,
 )
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
+from dpchallenge.replica import Replica
 
 NO_DELAY = {PAGES: 0.0, FILES: 0.0}
 
@@ -149,18 +160,6 @@ def test_pages_that_failed_for_good_count_as_done():
     assert stage(snapshot, "challenges").done == 2
     assert stage(snapshot, "images").done == 3
     assert stage(snapshot, "images").eta == pytest.approx(3)  # 2 results + 1 image page
-
-
-def test_records_skipped_as_done_count_but_do_not_speed_up_the_rate():
-    clock = Clock()
-    tracker = ProgressTracker(clock)
-    stats = Stats(dpc__expected__images=100, dpc__skipped__image_done=60)
-    tracker.sample(stats)
-    run_steadily(tracker, clock, stats, images(20, files=0), per_second=2)
-    figures = stage(tracker.snapshot(stats, NO_DELAY), "images")
-    assert figures.done == 80
-    assert figures.rate == pytest.approx(2)
-    assert figures.eta == pytest.approx(10)
 
 
 def test_the_rate_is_the_recent_one():
@@ -318,3 +317,140 @@ def test_the_setting_is_read_from_the_environment_and_the_extension_enabled():
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
         assert done.stdout.split() == [shown, "500"]
+
+
+PROGRESS_LOG = {
+    "DPC_PROGRESS_INTERVAL": "0.5",
+    "LOG_FORMAT": "%(asctime)s.%(msecs)03d [%(name)s] %(levelname)s: %(message)s",
+}
+LINE = re.compile(
+    r"^(\S+ \S+) \[dpchallenge\.extensions\.progress\] INFO: progress( \(final\))?: (.*)$", re.M
+)
+STAGE = re.compile(r"(\w+) (\d+)/(\d+|\?)")
+
+
+@dataclass
+class Line:
+    at: float
+    final: bool
+    stages: dict[str, tuple[int, int | None]]
+    eta: float | None
+
+
+def seconds(text: str) -> float | None:
+    if text == "?":
+        return None
+    hours, minutes, secs = (int(part) for part in text.split(":"))
+    return hours * 3600 + minutes * 60 + secs
+
+
+def progress_lines(log: str) -> list[Line]:
+    lines = []
+    for stamp, final, body in LINE.findall(log):
+        at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        stages = {
+            name: (int(done), None if total == "?" else int(total))
+            for name, done, total in STAGE.findall(body)
+        }
+        eta = None if final else seconds(body.rsplit("ETA ", 1)[1])
+        lines.append(Line(at, bool(final), stages, eta))
+    return lines
+
+
+def halfway(lines: list[Line], stage: str) -> Line:
+    def fraction(line):
+        done, total = line.stages.get(stage, (0, None))
+        return done / total if total else 0.0
+
+    running = [line for line in lines if not line.final]
+    return min(running, key=lambda line: abs(fraction(line) - 0.5))
+
+
+def test_on_the_replica_the_totals_are_the_site_s_and_the_eta_halfway_holds(tmp_path):
+    with Replica(seed=11, challenges=8, entries=8) as replica:
+        site = replica.site
+        challenges = run_crawl("challenges", replica, tmp_path, settings=PROGRESS_LOG)
+        replica.crawl_delay = 0.2  # robots.txt's Crawl-delay: the floor under both hosts' slots
+        images = run_crawl("images", replica, tmp_path, settings=PROGRESS_LOG)
+    entries = site.expected_entries()
+    pictures = site.expected_images()
+    first = progress_lines(challenges.log)
+    assert first[-1].final, challenges.log[-3000:]
+    assert first[-1].stages == {
+        "challenges": (len(site.finished_challenge_ids()),) * 2,
+        "entries": (len(entries),) * 2,
+        "files": (sum(1 for e in entries if e["thumbnail_url"]),) * 2,
+    }
+    lines = progress_lines(images.log)
+    final = lines[-1]
+    assert final.final, images.log[-3000:]
+    middle = halfway(lines, "images")
+    assert middle.stages["images"][0] == pytest.approx(len(pictures) / 2, rel=0.2)
+    took = final.at - middle.at
+    assert middle.eta == pytest.approx(took, rel=0.2), (middle, took)
+    assert final.stages == {
+        "images": (len(pictures),) * 2,
+        "files": (sum(1 for i in pictures if i["thumbnail_url"]),) * 2,
+    }
+
+
+def terminal_screen(raw: str) -> list[str]:
+    """The lines a terminal shows after `raw`: text overwrites, \\r, \\n and cursor-up (tqdm's)."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[A|\r|\n|[^\x1b\r\n]+", raw):
+        if token == "\x1b[A":
+            row = max(row - 1, 0)
+        elif token == "\r":
+            col = 0
+        elif token == "\n":
+            row += 1
+        else:
+            lines += [""] * (row + 1 - len(lines))
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token) :]
+            col += len(token)
+    return [line.rstrip() for line in lines]
+
+
+def test_terminal_screen_keeps_what_a_terminal_keeps():
+    assert terminal_screen("one\r\ntwo\r\x1b[Athree\r\nX") == ["three", "Xwo"]
+
+
+def run_on_a_terminal(command, timeout=60) -> str:
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=child_env(), stdin=secondary, stdout=secondary, stderr=secondary
+    )
+    os.close(secondary)
+    output = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 1)
+        try:
+            chunk = os.read(primary, 65536) if ready else b""
+        except OSError:  # the crawl closed the terminal
+            break
+        output += chunk
+        if not chunk and process.poll() is not None:
+            break
+    os.close(primary)
+    assert process.wait(timeout=10) == 0, output.decode(errors="replace")[-3000:]
+    return output.decode()
+
+
+def test_on_a_terminal_bars_show_and_scrapy_s_log_lines_stay_whole(tmp_path):
+    with Replica(seed=4, challenges=3, entries=6, crawl_delay=0.2) as replica:
+        ids = [image["image_id"] for image in replica.site.expected_images()][:10]
+        arg = f"image_ids={','.join(map(str, ids))}"
+        settings = {"DPC_PROGRESS_INTERVAL": 60}
+        raw = run_on_a_terminal(crawl_command("images", replica, tmp_path, [arg], settings))
+    images = len(ids)
+    screen = terminal_screen(raw)
+    log_start = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
+    logged = [line for line in screen if log_start.search(line)]
+    assert any("Spider closed (finished)" in line for line in logged)
+    assert all(log_start.match(line) and "%|" not in line for line in logged), logged
+    assert any(f"progress (final): images {images}/{images} (100%)" in line for line in logged)
+    bars = [line for line in screen if re.match(r"(images|files) +\d+%\|", line)]
+    assert any(line.startswith("images     100%|") for line in bars), screen[-20:]

@@ -27,8 +27,6 @@ HOST = {"challenges": PAGES, "entries": PAGES, "images": PAGES, "files": FILES}
 REQUESTS_PER_RECORD = {"challenges": 1, "entries": 0, "images": 1, "files": 1}
 # Pages that failed for good count as done: nothing more will be fetched for them.
 FAILED = {"challenges": "dpc/failed/results", "images": "dpc/failed/image"}
-# Records an earlier run wrote, skipped by this one: done, but not part of this run's rate.
-SKIPPED = {"challenges": "dpc/skipped/challenge_done", "images": "dpc/skipped/image_done"}
 RATE_WINDOW = 600.0  # seconds of recent progress the rate is measured over
 BAR_REFRESH = 1.0  # seconds between two redraws of the bars on a terminal
 BAR_WITH_TOTAL = "{desc:<11}{percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt}{postfix}"
@@ -66,31 +64,31 @@ class ProgressTracker:
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self.clock = clock
         self.started = clock()
-        self.worked: Counter[str] = Counter()  # records and failed pages of this run
+        self.scraped: Counter[str] = Counter()  # records of this run
         self.samples: dict[str, deque[tuple[float, int]]] = {s: deque() for s in STAGES}
 
     def count(self, item) -> None:
         if isinstance(item, ChallengeItem):
-            self.worked["challenges"] += 1
+            self.scraped["challenges"] += 1
         elif isinstance(item, EntryItem):
-            self.worked["entries"] += 1
-            self.worked["files"] += 1 if item.thumbnail_url else 0
+            self.scraped["entries"] += 1
+            self.scraped["files"] += 1 if item.thumbnail_url else 0
         elif isinstance(item, ImageItem):
-            self.worked["images"] += 1
-            self.worked["files"] += len(item.files)
+            self.scraped["images"] += 1
+            self.scraped["files"] += len(item.files)
 
-    def _worked(self, stage: str, stats) -> int:
+    def done(self, stage: str, stats) -> int:
         failed = stats.get_value(FAILED[stage], 0) if stage in FAILED else 0
-        return self.worked[stage] + failed
+        return self.scraped[stage] + failed
 
     def sample(self, stats) -> None:
         """Records where each stage stands now, for its recent rate."""
         now = self.clock()
         for stage, samples in self.samples.items():
-            worked = self._worked(stage, stats)
-            if not worked:
+            done = self.done(stage, stats)
+            if not done:
                 continue  # the rate is measured from the stage's first record, not from the start
-            samples.append((now, worked))
+            samples.append((now, done))
             while len(samples) > 2 and samples[1][0] <= now - RATE_WINDOW:
                 samples.popleft()
 
@@ -108,14 +106,13 @@ class ProgressTracker:
         eta_before = 0.0  # a stage is done no sooner than the stages it follows from
         figures = []
         for stage in STAGES:
-            worked = self._worked(stage, stats)
-            done = worked + (stats.get_value(SKIPPED[stage], 0) if stage in SKIPPED else 0)
+            done = self.done(stage, stats)
             expected = stats.get_value(f"dpc/expected/{stage}")
             if expected is None and not done:
                 continue  # this spider has no such stage
             rate = self.rate(stage)
             if final:
-                rate = worked / elapsed if elapsed > 0 else None
+                rate = done / elapsed if elapsed > 0 else None
             stage_figures = StageFigures(stage, done, expected, rate, None)
             figures.append(stage_figures)
             remaining = stage_figures.remaining
@@ -197,6 +194,8 @@ class TerminalBars:
             if bar is None:
                 bar = self.bars[figures.stage] = self.tqdm(
                     desc=figures.stage,
+                    total=figures.expected,
+                    bar_format=BAR_WITHOUT_TOTAL if figures.expected is None else BAR_WITH_TOTAL,
                     file=self.stream,
                     position=len(self.bars),
                     leave=True,
@@ -256,7 +255,7 @@ class ProgressReport:
     def spider_opened(self, spider):
         self.tracker = ProgressTracker(self.clock)
         self.last_line = self.clock()
-        if self.stream.isatty():
+        if getattr(self.stream, "isatty", lambda: False)():
             self.bars = TerminalBars(self.stream)
             # Lines also when the log goes to a file rather than to this terminal.
             self.log_lines = bool(self.crawler.settings.get("LOG_FILE"))
