@@ -68,6 +68,9 @@ def test_results_capture(samples):
     assert (challenge.avg_score, challenge.highest_score) == (5.50554, 6.7797)
     assert (challenge.median_score, challenge.lowest_score) == (5.4673, 3.9167)
     assert len(entries) == 17  # rows 9-124 were trimmed from the capture
+    assert challenge.results_incomplete is True  # so the trimmed listing is not taken for whole
+    assert result.stats == {"results/short_page": 1} and result.other_pages == []
+    assert all(e.disqualified is False for e in entries)
     assert [e.place for e in entries] == [*range(1, 9), *range(125, 134)]
     assert [e.ribbon for e in entries[:4]] == [1, 2, 3, None]
     first = entries[0]
@@ -108,6 +111,7 @@ def test_image_capture(samples):
     result = parse_image(load(samples, "image_IMAGE_ID_921974_anonymous.html", url))
     assert result.kind == "image"
     assert not result.missing
+    assert result.stats == {"image/histogram/absent_anonymous": 1}
     [image] = result.items
     assert (image.image_id, image.title, image.photographer_id, image.photographer_name) == (
         921974,
@@ -119,6 +123,8 @@ def test_image_capture(samples):
     assert (image.camera, image.camera_id, image.lens_id) == ("Nikon D60", 1743, 1632)
     assert image.lens == "Nikon AF-S DX Zoom Nikkor 55-200mm f/4-5.6G IF-ED VR"
     assert (image.aperture, image.iso, image.shutter, image.extra_info) == (None, None, None, {})
+    assert (image.aperture_f, image.shutter_s, image.iso_value) == (None, None, None)
+    assert image.camera_make == "Nikon"
     assert (image.taken_on, image.uploaded_on) == ("2010-11-25", "2010-11-25")
     assert image.photographer_comment.startswith("A rather ordinary late afternoon stroll")
     assert "\n\n[Dec. 2nd, 2010 09:02:27 PM]\n\n" in image.photographer_comment
