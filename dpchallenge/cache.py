@@ -1,12 +1,16 @@
-"""HTTP cache policy: pages for re-parsing; never a ban page, a cut-short page or an image."""
+"""HTTP cache: whole 200 pages for re-parsing, stored without the session cookie."""
 
 from __future__ import annotations
 
-from scrapy.extensions.httpcache import DummyPolicy
+from scrapy.extensions.httpcache import DummyPolicy, FilesystemCacheStorage
 
 from dpchallenge.middlewares.bans import looks_banned
 from dpchallenge.pages.common import is_cut_short
 from dpchallenge.pages.text import decode_body
+from dpchallenge.queues import without_cookies
+
+# Never a ban page, an error (429/503/5xx would be replayed to every retry), a cut-short page
+# or an image file.
 
 
 class PagesOnlyPolicy(DummyPolicy):
@@ -18,10 +22,17 @@ class PagesOnlyPolicy(DummyPolicy):
         return bool(request.meta.get("dpc_page")) and super().should_cache_request(request)
 
     def should_cache_response(self, response, request):
-        if not super().should_cache_response(response, request):
+        if response.status != 200 or not super().should_cache_response(response, request):
             return False
-        if response.status != 200:
-            return True
         if looks_banned(response, self.min_bytes):
             return False
         return not is_cut_short(decode_body(response.body[-1024:]))
+
+
+class CookielessCacheStorage(FilesystemCacheStorage):
+    """Scrapy's filesystem cache minus Cookie and Set-Cookie: a session is as good as a password."""
+
+    def store_response(self, spider, request, response):
+        headers = response.headers.copy()
+        headers.pop(b"Set-Cookie", None)
+        super().store_response(spider, without_cookies(request), response.replace(headers=headers))

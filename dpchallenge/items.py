@@ -76,6 +76,7 @@ class EntryItem:
     thumbnail_url: str | None = None
     image_url: str | None = None
     thumbnail_path: str | None = None
+    thumbnail_error: str | None = None  # why the thumbnail is not stored, when it is not
     crawled_at: str | None = None
 
 

@@ -9,9 +9,29 @@ from scrapy.http import FormRequest
 
 from dpchallenge.pages.common import logged_in_user
 from dpchallenge.pages.text import decode_body
-from dpchallenge.secrets import secret
+from dpchallenge.secrets import redact_in_logs, secret
 
 logger = logging.getLogger(__name__)
+
+
+def session_cookie_values(crawler) -> list[str]:
+    """The cookies the site set (the session among them): as good as the password."""
+    values = []
+    for middleware in crawler.engine.downloader.middleware.middlewares:
+        for jar in (getattr(middleware, "jars", None) or {}).values():
+            values.extend(cookie.value for cookie in jar.jar if cookie.value)
+    return [value for value in values if len(value) >= 8]
+
+
+def login_refusal(settings) -> str | None:
+    """Why a login cannot work with these settings, or None."""
+    logging_in = secret("DPC_USERNAME") and secret("DPC_PASSWORD")
+    if logging_in and secret("SCRAPERAPI_KEY") and settings.get("SCRAPERAPI_MODE") == "api":
+        return (
+            "logging in through ScraperAPI's API mode cannot work: it does not carry the "
+            "site's session cookie; use SCRAPERAPI_MODE=proxy, or crawl without DPC_USERNAME"
+        )
+    return None
 
 
 async def log_in(spider) -> bool:
@@ -31,6 +51,7 @@ async def log_in(spider) -> bool:
         dont_filter=True,
     )
     response = await spider.crawler.engine.download_async(request)
+    redact_in_logs(session_cookie_values(spider.crawler))
     user = logged_in_user(decode_body(response.body))
     if user is None or user.lower() != username.lower():
         spider.crawler.stats.set_value("dpc/login", "failed")

@@ -78,7 +78,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "dpchallenge.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
-    "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # a crashed run's JOBDIR is reset
+    "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
+    "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
+    "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
     "dpchallenge.extensions.progress.ProgressReport": 500,  # bars or progress lines, ETA
 }
@@ -101,7 +103,13 @@ DPC_REPLAY = os.environ.get("DPC_REPLAY", "0")
 # image files are never cached.
 HTTPCACHE_ENABLED = False
 HTTPCACHE_POLICY = "dpchallenge.cache.PagesOnlyPolicy"
+HTTPCACHE_STORAGE = "dpchallenge.cache.CookielessCacheStorage"
 HTTPCACHE_DIR = "httpcache"
 
 FEED_EXPORT_ENCODING = "utf-8"
+# JOBDIR's queue without the session cookie (see dpchallenge/queues.py).
+SCHEDULER_DISK_QUEUE = "dpchallenge.queues.CookielessDiskQueue"
+# The crawl listens on no port and leaves no token files: no telnet console, no remote control.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from dpchallenge.files import append_whole
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,13 +22,49 @@ def _head_pattern(key: str) -> re.Pattern[bytes]:
     return re.compile(rb'^\{"' + re.escape(key.encode()) + rb'": (\d+)[,}]')
 
 
+def _mark_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.verified")
+
+
+def _trusted_size(path: Path) -> int:
+    """Bytes at the start of the file that a clean close left verified, or 0."""
+    try:
+        mark = json.loads(_mark_path(path).read_text())
+        stat = path.stat()
+    except (OSError, ValueError):
+        return 0
+    if mark.get("inode") == stat.st_ino and mark.get("size", 0) <= stat.st_size:
+        return int(mark["size"])
+    return 0
+
+
+def _mark_verified(path: Path) -> None:
+    try:
+        stat = path.stat()
+        _mark_path(path).write_text(json.dumps({"inode": stat.st_ino, "size": stat.st_size}))
+    except OSError:
+        pass  # only a speed-up: the next open verifies the whole file
+
+
 def _complete_lines(path: Path, key: str) -> Iterator[tuple[int | None, bytes]]:
-    """Every line with the id it carries, or None for a line that is not a whole record."""
+    """Every line with the id it carries, or None for a line that is not a whole record.
+
+    Past the verified start of the file, a line is whole only if it parses as JSON: a torn
+    write followed by a later append can start and end like a record.
+    """
     head = _head_pattern(key)
+    trusted = _trusted_size(path)
+    offset = 0
     with path.open("rb") as handle:
         for line in handle:
             match = head.match(line)
             whole = match is not None and line.endswith(b"}\n")
+            if whole and offset >= trusted:
+                try:
+                    json.loads(line)
+                except ValueError:
+                    whole = False
+            offset += len(line)
             yield (int(match.group(1)) if whole else None), line
 
 
@@ -62,7 +100,7 @@ class JsonLinesStore:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, record: dict) -> None:
-        """Append one record as a single write(), so a crash leaves at most a torn last line."""
+        """Appends one record as one write(); a failed write is undone, then raised."""
         if record.get(self.key) is None:
             raise ValueError(f"record without {self.key}")
         if record[self.key] in self._ids:
@@ -70,10 +108,7 @@ class JsonLinesStore:
         self._ids.add(record[self.key])
         ordered = {self.key: record[self.key], **record}
         line = json.dumps(ordered, ensure_ascii=False, separators=(", ", ": ")) + "\n"
-        data = line.encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # a short write on a full disk or a signal
-            written += os.write(self._fd, data[written:])
+        append_whole(self._fd, line.encode("utf-8"))
 
     def close(self) -> None:
         if self._fd is not None:
@@ -82,6 +117,7 @@ class JsonLinesStore:
             self._fd = None
             if self._wrote_again:
                 self._make_whole()
+            _mark_verified(self.path)
 
     def _make_whole(self) -> set[int]:
         """Drop torn lines and keep only the newest line of each id; rewrite only if needed.
@@ -97,20 +133,30 @@ class JsonLinesStore:
             else:
                 newest[record_id] = index
         if broken == 0 and len(newest) == count:
+            _mark_verified(self.path)
             return set(newest)
         keep = set(newest.values())
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
-        with temporary.open("wb") as out:
-            for index, (_record_id, line) in enumerate(_complete_lines(self.path, self.key)):
-                if index in keep:
-                    out.write(line)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
+        try:
+            with temporary.open("wb") as out:
+                for index, (_record_id, line) in enumerate(_complete_lines(self.path, self.key)):
+                    if index in keep:
+                        out.write(line)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _mark_verified(self.path)
         self.repaired_lines += broken
         self.replaced_records += count - broken - len(newest)
         if broken:
-            logger.warning("%s: dropped %d torn or foreign line(s)", self.path, broken)
+            logger.warning(
+                "%s: dropped %d torn or unparsable line(s); their records are fetched again",
+                self.path,
+                broken,
+            )
         return set(newest)
 
 

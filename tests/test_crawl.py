@@ -11,7 +11,8 @@ from crawling import records, run_crawl
 from dpchallenge.replica import Replica
 from dpchallenge.replica.jpeg import entry_jpeg
 
-PIPELINE_OWNED = {"crawled_at", "thumbnail_path", "files", "score_distribution", "mos"}
+PIPELINE_OWNED = {"crawled_at", "thumbnail_path", "thumbnail_error", "files"}
+PIPELINE_OWNED |= {"score_distribution", "mos"}
 PIPELINE_OWNED |= {"mos_std", "mos_source"}
 
 

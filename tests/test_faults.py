@@ -83,7 +83,7 @@ def test_too_many_bans_in_a_row_stop_the_crawl_cleanly_and_a_rerun_finishes(tmp_
     settings = {"DPC_BAN_PAUSE": "0.2", "DPC_MAX_BANS": "3"}
     with Replica(**SMALL, faults=faults) as replica:
         stopped = run_crawl("challenges", replica, tmp_path, settings=settings)
-        assert stopped.returncode == 0
+        assert stopped.returncode == 3, "stopped early"
         assert stopped.stats["finish_reason"] == "banned"
         assert "times in a row" in stopped.log and "run the same command again" in stopped.log
         replica.reset_faults()
@@ -173,7 +173,7 @@ def test_pages_that_never_come_right_are_listed_as_failed(tmp_path):
     with Replica(**SMALL, faults=faults) as replica:
         ids = replica.site.image_ids()[:5]
         run = run_crawl("images", replica, tmp_path, "image_ids=" + ",".join(map(str, ids)))
-    assert run.returncode == 0
+    assert run.returncode == 1, "pages failed"
     assert run.stats["finish_reason"] == "finished"
     assert sorted(run.stat("dpc/failed_ids/image", [])) == sorted(bad)
     for image_id in bad:
@@ -191,7 +191,7 @@ def test_a_page_banned_alone_while_others_load_is_listed_as_failed(tmp_path):
         run = run_crawl(
             "images", replica, tmp_path, "image_ids=" + ",".join(map(str, ids)), settings=settings
         )
-    assert run.returncode == 0
+    assert run.returncode == (3 if run.stats["finish_reason"] == "banned" else 1)
     written = {r["image_id"] for r in records(tmp_path / "images.jsonl", "image_id")}
     assert written == set(ids) - {bad}
     assert run.stat("dpc/failed_ids/image", []) == [bad] or run.stats["finish_reason"] == "banned"
@@ -236,7 +236,7 @@ def test_network_errors_are_retried_with_backoff_then_listed(tmp_path):
     run = run_crawl(
         "images", Closed, tmp_path, "image_ids=" + ",".join(map(str, ids)), settings=settings
     )
-    assert run.returncode == 0
+    assert run.returncode == 1, "pages failed"
     assert sorted(run.stat("dpc/failed_ids/image", [])) == sorted(ids)
     assert run.stat("retry/count") == 2 * len(ids)
     assert run.stat("dpc/retry_backoff/waits") == 2 * len(ids)

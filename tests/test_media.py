@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 
 from crawling import records, run_crawl
 
@@ -72,7 +73,9 @@ def test_a_corrupt_file_and_a_placeholder_are_recorded_as_failures_not_kept(tmp_
     with Replica(**SMALL, faults=faults) as replica:
         args = (ids_arg([corrupt, placeholder, good]), "full_res=1", "thumbnails=0")
         run = run_crawl("images", replica, tmp_path, *args, settings=settings)
-    assert run.returncode == 0
+    assert run.returncode == 1, "a file failed"
+    failed = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
+    assert [(f["kind"], f["id"]) for f in failed] == [("full", corrupt)], "placeholder: absent"
     got = {
         r["image_id"]: files_by_kind(r)["full"]
         for r in records(tmp_path / "images.jsonl", "image_id")

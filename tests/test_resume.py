@@ -30,7 +30,7 @@ def test_ctrl_c_then_the_same_command_with_jobdir_resumes_from_the_queue(tmp_pat
     with Replica(**SIZE, faults=SLOW_PAGES) as replica:
         process, log = start_crawl("images", replica, tmp_path, "full_res=1", settings=job)
         wait_for_lines(tmp_path / "images.jsonl", 5, process)
-        assert interrupt(process, signal.SIGINT) == 0
+        assert interrupt(process, signal.SIGINT) == 3, "stopped early"
         paused = finished("images", tmp_path, 0, log)
         assert paused.stats["finish_reason"] == "shutdown"
         done_before = len(records(tmp_path / "images.jsonl", "image_id"))

@@ -1,17 +1,23 @@
-"""Writes the crawl's final stats as JSON (DPC_STATS_FILE), so a long run leaves a report."""
+"""Writes each run's final stats as JSON: the latest per spider, and every run kept under runs/."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+
+from dpchallenge.files import write_atomically
+
+logger = logging.getLogger(__name__)
 
 
 class StatsFile:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.started = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -25,10 +31,14 @@ class StatsFile:
             Path(settings.get("DPC_DATA_DIR")) / "stats" / "%(spider)s.json"
         )
         path = Path(template % {"spider": spider.name})
-        path.parent.mkdir(parents=True, exist_ok=True)
         stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
-        text = json.dumps(stats, indent=1, sort_keys=True, default=_plain)
-        path.write_text(text + "\n", encoding="utf-8")
+        text = (json.dumps(stats, indent=1, sort_keys=True, default=_plain) + "\n").encode()
+        run = path.parent / "runs" / f"{spider.name}-{self.started}.json"
+        try:
+            write_atomically(path, text)
+            write_atomically(run, text)
+        except OSError as exc:
+            logger.error("stats not written to %s (%s)", path, exc)
 
 
 def _plain(value):

@@ -8,8 +8,19 @@ import time
 
 from dpchallenge.pages.common import is_ban
 from dpchallenge.pages.text import decode_body
+from dpchallenge.stopping import stop_crawl
 
 logger = logging.getLogger(__name__)
+
+
+def file_is_ban_page(response) -> bool:
+    """The image host's answer is the site's ban page instead of a JPEG."""
+    body = response.body
+    return (
+        response.status == 200
+        and not body.startswith(b"\xff\xd8")
+        and is_ban(decode_body(body[:4096]))
+    )
 
 
 def looks_banned(response, min_bytes: int) -> bool:
@@ -42,10 +53,19 @@ class BanMiddleware:
         if wait > 0:
             await asyncio.sleep(wait)
 
+    def banned(self, request, response) -> bool | None:
+        """Whether a page or file answer is the ban page; None for other requests."""
+        if request.meta.get("dpc_page"):
+            return looks_banned(response, self.min_bytes)
+        if request.meta.get("dpc_kind"):
+            return file_is_ban_page(response)
+        return None
+
     def process_response(self, request, response, spider=None):
-        if not request.meta.get("dpc_page"):
+        banned = self.banned(request, response)
+        if banned is None:
             return response
-        if not looks_banned(response, self.min_bytes):
+        if not banned:
             self.in_a_row = 0
             return response
         stats = self.crawler.stats
@@ -79,14 +99,11 @@ class BanMiddleware:
 
     def _stop(self, url: str) -> None:
         self.stopping = True
-        reason = "banned"
         self.crawler.stats.set_value("dpc/bans/stopped", self.in_a_row)
-        logger.error(
-            "the site served its ban page %d times in a row (last: %s); stopping. The work left is "
-            "kept: run the same command again later (with the same JOBDIR, if any) to resume",
-            self.in_a_row,
-            url,
+        stop_crawl(
+            self.crawler,
+            "banned",
+            f"the site served its ban page {self.in_a_row} times in a row (last: {url}); "
+            "the work left is kept",
         )
-        engine = self.crawler.engine
-        engine.unpause()
-        self.closing = asyncio.ensure_future(engine.close_spider_async(reason=reason))
+        self.closing = getattr(self.crawler, "dpc_closing", None)

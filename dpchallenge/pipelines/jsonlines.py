@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 
+from dpchallenge.files import is_write_error
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
+from dpchallenge.stopping import stop_for_write_error
 from dpchallenge.store import JsonLinesStore
+
+logger = logging.getLogger(__name__)
 
 DATASET_FILES = {
     ChallengeItem: ("challenges.jsonl", "challenge_id"),
@@ -28,13 +34,23 @@ class JsonLinesPipeline:
 
     def close_spider(self, spider=None):
         for store in self.stores.values():
-            store.close()
+            try:
+                store.close()
+            except OSError as exc:  # the appended lines are kept; only the compaction failed
+                logger.error("%s: not compacted at close (%s)", store.path, exc)
 
     def process_item(self, item):
         store = self.store_for(type(item))
         if store is None:
             return item
-        store.write(ItemAdapter(item).asdict())
+        try:
+            store.write(ItemAdapter(item).asdict())
+        except OSError as exc:
+            if not is_write_error(exc):
+                raise
+            stop_for_write_error(self.crawler, store.path, exc)
+            self.crawler.stats.inc_value("dpc/write_errors")
+            raise DropItem(f"not written ({exc.strerror}); the rerun fetches it again") from exc
         self.crawler.stats.inc_value(f"dpc/written/{store.path.name}")
         return item
 

@@ -10,13 +10,17 @@ import hashlib
 import logging
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from PIL import Image
 from scrapy import Request
 from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImageException, ImagesPipeline
 
-from dpchallenge.arguments import truthy
+from dpchallenge.files import is_write_error, write_atomically
 from dpchallenge.items import EntryItem, ImageItem
+from dpchallenge.stopping import stop_for_write_error
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,36 @@ def image_slot_settings(settings) -> None:
     settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
 
+def whole_jpeg(body: bytes):
+    """The decoded image (every pixel: a truncated or corrupt file fails here), or raises."""
+    image = Image.open(BytesIO(body))
+    image.load()
+    if image.format != "JPEG":
+        raise ImageException(f"{image.format} where a JPEG was expected")
+    return image
+
+
+def allowed_hosts(base_url: str) -> set[str]:
+    """The site's own host and its image host (images.<domain>); the replica uses one host."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return {host, "images." + host.removeprefix("www.")}
+
+
+class VerifiedFilesStore(FSFilesStore):
+    """A local store where a file is written whole or not at all, and counts only if it decodes."""
+
+    def persist_file(self, path, buf, info, meta=None, headers=None):
+        write_atomically(self._get_filesystem_path(path), buf.getvalue())
+
+    def stat_file(self, path, info):
+        absolute = self._get_filesystem_path(path)
+        try:
+            whole_jpeg(absolute.read_bytes())
+        except Exception:  # missing, empty, cut short or not an image: fetch it again
+            return {}
+        return super().stat_file(path, info)
+
+
 def file_facts(body: bytes, image) -> dict:
     width, height = image.size
     return {
@@ -48,6 +82,12 @@ def file_facts(body: bytes, image) -> dict:
 
 
 class MediaPipeline(ImagesPipeline):
+    STORE_SCHEMES = {
+        **ImagesPipeline.STORE_SCHEMES,
+        "": VerifiedFilesStore,
+        "file": VerifiedFilesStore,
+    }
+
     def __init__(self, store_uri, *, crawler):
         super().__init__(store_uri, crawler=crawler)
         settings = crawler.settings
@@ -57,6 +97,9 @@ class MediaPipeline(ImagesPipeline):
         self.first_id_by_sha256: dict[str, int] = {}
         self.failures: dict[str, str] = {}
         self.kinds: set[str] = {"thumb"}
+        self.hosts = allowed_hosts(self.base_url) | {
+            host.lower() for host in settings.getlist("DPC_IMAGE_HOSTS")
+        }
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -69,17 +112,28 @@ class MediaPipeline(ImagesPipeline):
     def open_spider(self, spider=None):
         super().open_spider()
         spider = spider or self.crawler.spider
-        self.kinds = set()
-        if truthy(getattr(spider, "thumbnails", "1")):
-            self.kinds.add("thumb")
-        if truthy(getattr(spider, "full_res", "0")):
-            self.kinds.add("full")
+        self.kinds = set(getattr(spider, "file_kinds", {"thumb"}))
+
+    def file_urls(self, item) -> dict[str, str]:
+        """The files this run stores for an item, by kind; other hosts' files are refused."""
+        urls = {"thumb": item.thumbnail_url, "full": item.image_url}
+        kinds = self.kinds if isinstance(item, ImageItem) else {"thumb"}
+        wanted = {}
+        for kind in sorted(kinds):
+            url = urls[kind]
+            if url and (urlsplit(url).hostname or "").lower() not in self.hosts:
+                self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
+                logger.warning(
+                    "image %s: %s file on a foreign host refused: %s", item.image_id, kind, url
+                )
+            elif url:
+                wanted[kind] = url
+        return wanted
 
     def get_media_requests(self, item, info):
         if not isinstance(item, EntryItem | ImageItem):
             return []
-        urls = {"thumb": item.thumbnail_url, "full": item.image_url}
-        kinds = self.kinds if isinstance(item, ImageItem) else self.kinds & {"thumb"}
+        urls = self.file_urls(item)
         return [
             Request(
                 urls[kind],
@@ -87,24 +141,35 @@ class MediaPipeline(ImagesPipeline):
                 headers={"Referer": f"{self.base_url}/image.php?IMAGE_ID={item.image_id}"},
                 meta={"dpc_kind": kind, "dpc_image_id": item.image_id, "download_slot": IMAGE_SLOT},
             )
-            for kind in sorted(kinds)
-            if urls[kind]
+            for kind in sorted(urls)
         ]
 
     def file_path(self, request, response=None, info=None, *, item=None):
         kind = request.meta["dpc_kind"]
         return f"{FOLDERS[kind]}/{request.meta['dpc_image_id']}.jpg"
 
+    async def media_downloaded(self, response, request, info, *, item=None):
+        if response.status != 200:  # kept as the reason: a 404 is final, a 503 is work left
+            self.failures[self.file_path(request)] = f"HTTP {response.status}"
+        return await super().media_downloaded(response, request, info, item=item)
+
+    async def image_downloaded(self, response, request, info, *, item=None):
+        try:
+            return await super().image_downloaded(response, request, info, item=item)
+        except OSError as exc:
+            if is_write_error(exc):
+                stop_for_write_error(self.crawler, self.file_path(request), exc)
+            raise
+
     def get_images(self, response, request, info, *, item=None):
         path = self.file_path(request, response=response, info=info, item=item)
         body = response.body
         try:
-            image = self._Image.open(BytesIO(body))
-            image.load()  # decodes every pixel: a truncated or corrupt file fails here
+            image = whole_jpeg(body)
+        except ImageException:
+            raise
         except Exception as exc:
             raise ImageException(f"not a whole image ({exc})") from exc
-        if image.format != "JPEG":
-            raise ImageException(f"{image.format} where a JPEG was expected")
         facts = file_facts(body, image)
         if facts["sha256"] in self.placeholder_sha256:
             raise ImageException("the site's placeholder for a removed image")
@@ -126,7 +191,7 @@ class MediaPipeline(ImagesPipeline):
     def media_failed(self, failure, request, info):
         # Scrapy raises a bare FileException here; keep the reason for the record.
         reason = str(failure.value) or type(failure.value).__name__
-        self.failures[self.file_path(request)] = reason
+        self.failures.setdefault(self.file_path(request), reason)
         return super().media_failed(failure, request, info)
 
     def item_completed(self, results, item, info):
@@ -161,9 +226,20 @@ class MediaPipeline(ImagesPipeline):
         if isinstance(item, EntryItem):
             thumb = next((r for r in records if r["kind"] == "thumb"), None)
             item.thumbnail_path = thumb["path"] if thumb else None
-        else:
-            item.files = records
+            item.thumbnail_error = thumb.get("error") if thumb else None
+        elif isinstance(item, ImageItem):
+            item.files = records + self._kept_files(item, {r["kind"] for r in records})
         return item
+
+    def _kept_files(self, item, fetched: set[str]) -> list[dict]:
+        """Files of kinds this run does not ask for, kept in the record while they are good."""
+        kept = []
+        urls = {"thumb": item.thumbnail_url, "full": item.image_url}
+        for kind in sorted(set(FOLDERS) - fetched - self.kinds):
+            path = f"{FOLDERS[kind]}/{item.image_id}.jpg"
+            if urls[kind] and (facts := self._stored_facts(path)):
+                kept.append({"kind": kind, "url": urls[kind], "path": path, **facts})
+        return kept
 
     def _stored_facts(self, path: str) -> dict:
         """Facts of a file stored by an earlier run (read back from a local store only)."""
@@ -172,6 +248,6 @@ class MediaPipeline(ImagesPipeline):
             return {}
         try:
             body = (Path(basedir) / path).read_bytes()
-            return file_facts(body, self._Image.open(BytesIO(body)))
-        except (OSError, ValueError):  # gone or damaged since: the record keeps the path only
+            return file_facts(body, whole_jpeg(body))
+        except Exception:  # gone or damaged: no record points at it
             return {}

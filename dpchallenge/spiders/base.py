@@ -10,12 +10,15 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from dpchallenge.arguments import id_list, truthy
+from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
+from dpchallenge.ledger import LEDGER_NAME, FailedLedger
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.scraperapi import scraperapi_settings
 from dpchallenge.secrets import refuse_secret_settings
+from dpchallenge.signals import page_failed, page_parsed
 from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
+from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +28,17 @@ def now_utc() -> str:
 
 
 class DpcSpider(scrapy.Spider):
+    # -a name=value: how each is read, and its value when not given.
+    arguments = {"challenge_ids": id_list, "image_ids": id_list, "refresh": truthy}
+    defaults = {"refresh": "0"}
+    required: tuple[str, ...] = ()
+
+    @classmethod
+    def check_required(cls, given: dict) -> None:
+        for name in cls.required:
+            if not given.get(name):
+                raise ArgumentError(f"{cls.name} needs -a {name}=ID[,ID…]")
+
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
@@ -38,6 +52,9 @@ class DpcSpider(scrapy.Spider):
             settings.set("USER_AGENT", user_agent, priority="spider")
 
     async def start(self):
+        if self.settings.getbool("DPC_REPLAY"):
+            self.refresh = True  # a replay rebuilds every record from the archive
+        self.failed_before = set(FailedLedger(self.data_dir / LEDGER_NAME).entries)
         await log_in(self)
         async for request in self.start_pages():
             yield request
@@ -47,11 +64,13 @@ class DpcSpider(scrapy.Spider):
         return
         yield
 
-    def __init__(self, *args, challenge_ids=None, image_ids=None, refresh="0", **kwargs):
+    def __init__(self, *args, **kwargs):
+        given = {name: kwargs.pop(name) for name in list(kwargs) if name in self.arguments}
+        check_arguments(self.name, self.arguments, {**kwargs, **given})
         super().__init__(*args, **kwargs)
-        self.challenge_ids = id_list(challenge_ids)
-        self.image_ids = id_list(image_ids)
-        self.refresh = truthy(refresh)
+        for name, read in self.arguments.items():
+            setattr(self, name, read(given.get(name, self.defaults.get(name))))
+        self.failed_before: set[tuple[str, int | None]] = set()
 
     @property
     def base_url(self) -> str:
@@ -69,6 +88,18 @@ class DpcSpider(scrapy.Spider):
 
     def image_url(self, image_id: int) -> str:
         return f"{self.base_url}/image.php?IMAGE_ID={image_id}"
+
+    @property
+    def images_dir(self) -> Path | None:
+        return images_dir_of(self.settings)
+
+    def expect(self, stage: str, count: int) -> None:
+        """More (or, with a negative count, fewer) of a stage's work that this run will do."""
+        if count:
+            self.crawler.stats.inc_value(f"dpc/expected/{stage}", count)
+
+    def parsed(self, page: str, record_id) -> None:
+        self.crawler.signals.send_catch_log(page_parsed, kind=page, record_id=record_id)
 
     def stamped(self, item):
         item.crawled_at = now_utc()
@@ -91,7 +122,7 @@ class DpcSpider(scrapy.Spider):
             retry.meta["dont_cache"] = True
             yield retry
         else:
-            self.give_up(page, record_id, f"{reason}: {response.url}")
+            self.give_up(page, record_id, reason, response.url)
 
     def request_failed(self, failure):
         request = failure.request
@@ -100,18 +131,23 @@ class DpcSpider(scrapy.Spider):
             detail = f"HTTP {failure.value.response.status}"
         else:
             detail = failure.getErrorMessage() or failure.type.__name__
-        self.give_up(page, record_id, f"{detail}: {request.url}")
+        self.give_up(page, record_id, detail, request.url)
 
-    def give_up(self, page: str, record_id, detail: str) -> None:
+    def give_up(self, page: str, record_id, reason: str, url: str) -> None:
         stats = self.crawler.stats
         stats.inc_value(f"dpc/failed/{page}")
         failed = stats.get_value(f"dpc/failed_ids/{page}") or []
         if record_id is not None and record_id not in failed:
             stats.set_value(f"dpc/failed_ids/{page}", [*failed, record_id])
-        logger.error("failed %s page, id %s: %s", page, record_id, detail)
+        logger.error("failed %s page, id %s: %s: %s", page, record_id, reason, url)
+        self.crawler.signals.send_catch_log(
+            page_failed, kind=page, record_id=record_id, url=url, reason=reason
+        )
 
     def page_request(self, url: str, callback, page: str, record_id, **kwargs) -> scrapy.Request:
         meta = {"dpc_page": page, "dpc_id": record_id, **kwargs.pop("meta", {})}
+        if (page, record_id) in self.failed_before:
+            kwargs.setdefault("dont_filter", True)  # a paused run's seen-list must not skip it
         if splash_url(self.settings):
             return splash_request(
                 url, callback=callback, errback=self.request_failed, meta=meta, **kwargs

@@ -7,13 +7,13 @@ from dpchallenge.spiders.challenges import ResultsPages
 
 class ResultsSpider(ResultsPages):
     name = "results"
+    required = ("challenge_ids",)
 
     async def start_pages(self):
-        if not self.challenge_ids:
-            raise ValueError("the results spider needs -a challenge_ids=ID[,ID…]")
         done = self.done_challenges()
-        for challenge_id in self.challenge_ids:
-            if challenge_id in done:
-                self.crawler.stats.inc_value("dpc/skipped/challenge_done")
-                continue
+        wanted = [c for c in self.challenge_ids if c not in done]
+        skipped = len(self.challenge_ids) - len(wanted)
+        self.crawler.stats.inc_value("dpc/skipped/challenge_done", skipped)
+        self.expect("challenges", len(wanted))
+        for challenge_id in wanted:
             yield self.results_request(challenge_id)

@@ -1,0 +1,107 @@
+"""Checks before the first request: the data folder is writable, of this site, and ours alone."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dpchallenge.login import login_refusal
+from dpchallenge.store import read_records
+
+SITE_FILE = "site.json"
+LOCK_FILE = ".lock"
+RECORD_FILES = (("challenges.jsonl", "challenge_id"), ("images.jsonl", "image_id"))
+
+
+class RefusedToStart(Exception):
+    """A crawl that must not start; the message is the one line the user sees."""
+
+
+def site_of(url: str) -> str:
+    """The host of a URL: a site's identity (a local replica may come back on another port)."""
+    return (urlsplit(url).hostname or url).lower()
+
+
+def recorded_site(data_dir: Path) -> str | None:
+    """The site a folder's records came from: its site.json, else the first record's url."""
+    try:
+        return json.loads((data_dir / SITE_FILE).read_text())["host"]
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        message = f"{data_dir / SITE_FILE} is unreadable ({exc}); fix or remove it"
+        raise RefusedToStart(message) from None
+    for name, key in RECORD_FILES:
+        for record in read_records(data_dir / name, key):
+            if record.get("url"):
+                return site_of(record["url"])
+    return None
+
+
+def writable_folder(path: Path, setting: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RefusedToStart(
+            f"{setting}={path} is not a writable folder ({exc.strerror or exc})"
+        ) from None
+
+
+class DataFolder:
+    """Claims DPC_DATA_DIR for one crawl: an advisory lock held until the process ends."""
+
+    def __init__(self, data_dir: Path, base_url: str):
+        self.data_dir = data_dir
+        self.base_url = base_url
+        self.site = site_of(base_url)
+        self._lock_fd: int | None = None
+
+    def claim(self) -> None:
+        writable_folder(self.data_dir, "DPC_DATA_DIR")
+        self._lock()
+        found = recorded_site(self.data_dir)
+        if found is None:
+            site = {"base_url": self.base_url, "host": self.site}
+            (self.data_dir / SITE_FILE).write_text(json.dumps(site) + "\n")
+        elif site_of(found) != self.site:
+            raise RefusedToStart(
+                f"DPC_DATA_DIR={self.data_dir} holds records of {found}, not of {self.site} "
+                f"(DPC_BASE_URL={self.base_url}); "
+                "use another DPC_DATA_DIR for each site"
+            )
+
+    def _lock(self) -> None:
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RefusedToStart(
+                f"another crawl is writing DPC_DATA_DIR={self.data_dir}; "
+                "wait for it to end or use another folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def preflight(settings) -> DataFolder:
+    """Every check a crawl passes before its first request; raises RefusedToStart."""
+    if refusal := login_refusal(settings):
+        raise RefusedToStart(refusal)
+    if jobdir := settings.get("JOBDIR"):
+        writable_folder(Path(jobdir), "JOBDIR")
+    folder = DataFolder(Path(settings.get("DPC_DATA_DIR")), settings.get("DPC_BASE_URL"))
+    folder.claim()
+    return folder

@@ -1,0 +1,79 @@
+"""Ends a crawl with a short summary for a person and the exit status the crawl command returns."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_STOPPED_EARLY = 3
+STOP_ADVICE = {
+    "shutdown": "it was interrupted",
+    "banned": "the site kept serving its ban page; wait some hours",
+    "write_error": "a file could not be written; free disk space",
+}
+
+
+def counted(stats: dict, prefix: str) -> dict[str, int]:
+    return {
+        key.removeprefix(prefix): value
+        for key, value in stats.items()
+        if key.startswith(prefix) and isinstance(value, int) and value
+    }
+
+
+def exit_status(reason: str, failed: int) -> int:
+    if reason != "finished":
+        return EXIT_STOPPED_EARLY
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+class RunSummary:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler)
+        crawler.signals.connect(extension.item_error, signal=signals.item_error)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def item_error(self, item, response=None, spider=None, failure=None):
+        self.crawler.stats.inc_value("dpc/failed/item_error")
+
+    def spider_closed(self, spider, reason):
+        stats = self.crawler.stats.get_stats()
+        written = counted(stats, "dpc/written/")
+        skipped = counted(stats, "dpc/skipped/")
+        failed = counted(stats, "dpc/failed/")
+        failed.update({"spider_error": sum(counted(stats, "spider_exceptions/").values())})
+        failed = {k: v for k, v in failed.items() if v}
+        status = exit_status(reason, sum(failed.values()))
+        self.crawler.stats.set_value("dpc/exit_code", status)
+        data_dir = self.crawler.settings.get("DPC_DATA_DIR")
+        lines = [
+            f"{spider.name} {'finished' if reason == 'finished' else 'stopped: ' + reason}",
+            "written: " + (", ".join(f"{n} {k}" for k, n in written.items()) or "nothing"),
+            "skipped as done: " + (", ".join(f"{n} {k}" for k, n in skipped.items()) or "none"),
+        ]
+        if failed:
+            ledger = stats.get("dpc/failed_ledger/entries", 0)
+            lines.append(
+                "failed: "
+                + ", ".join(f"{n} {k}" for k, n in failed.items())
+                + f" ({ledger} still failing are listed in {data_dir}/failed.jsonl)"
+            )
+        if reason != "finished":
+            why = STOP_ADVICE.get(reason, "it stopped early")
+            lines.append(f"next: {why}, then run the same command again to resume")
+        elif failed:
+            lines.append("next: run the same command again to retry what failed")
+        else:
+            lines.append("next: nothing left to do for this command")
+        log = logger.info if status == EXIT_OK else logger.warning
+        log("summary (exit status %d):\n  %s", status, "\n  ".join(lines))
