@@ -49,13 +49,11 @@ def project_version() -> str:
     return "unknown"
 
 
-def prepare_out(out: Path) -> Path:
+def prepare_out(out: Path, marker: str = "manifest.json") -> Path:
     """A fresh folder beside `out`; `out` itself is replaced only once the export is whole."""
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").is_file())
-    ):
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
         raise DataError(
-            f"{out}: exists and is not an earlier export (no manifest.json); not writing there"
+            f"{out}: exists and is not an earlier export (no {marker}); not writing there"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.partial"

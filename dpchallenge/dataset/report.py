@@ -1,0 +1,258 @@
+"""`scrapy report`: figures of the crawl (PNG, matplotlib without a display) and an index.html."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dpchallenge.dataset.ava import AvaTable
+from dpchallenge.dataset.export import finish_out, prepare_out, project_version
+from dpchallenge.dataset.rows import MOS_BINS, build_row, mos_bin
+from dpchallenge.dataset.source import Source
+
+plt.rcParams.update({"figure.dpi": 150, "font.size": 10, "axes.grid": True, "grid.alpha": 0.3})
+
+
+class Facts:
+    """The few numbers per image the figures need (no comments, no text)."""
+
+    def __init__(self):
+        self.mos: list[float] = []
+        self.mos_challenge: list[int] = []
+        self.votes: list[int] = []
+        self.comments: list[int] = []
+        self.makes: Counter = Counter()
+        self.aperture: list[float] = []
+        self.shutter: list[float] = []
+        self.iso: list[int] = []
+        self.years: Counter = Counter()
+        self.status: Counter = Counter()
+        self.sources: Counter = Counter()
+        self.images = 0
+        self.dates: list[str] = []
+
+    def add(self, row: dict) -> None:
+        self.images += 1
+        if row["mos"] is not None:
+            self.mos.append(row["mos"])
+            self.mos_challenge.append(row["challenge_id"] or 0)
+        self.sources[row["mos_source"] or "none"] += 1
+        if row["votes"] is not None:
+            self.votes.append(row["votes"])
+        if row["has_image_page"]:
+            self.comments.append(len(row["comments"]))
+            make = row["camera_make"] or (row["camera"] or "").split(" ")[0] or None
+            if make:
+                self.makes[make] += 1
+        for values, name in ((self.aperture, "aperture_f"), (self.shutter, "shutter_s")):
+            if row[name] is not None:
+                values.append(row[name])
+        if row["iso_value"] is not None:
+            self.iso.append(row["iso_value"])
+        day = row["challenge_voting_end"] or row["uploaded_on"]
+        if day:
+            self.years[int(day[:4])] += 1
+            self.dates.append(day)
+        self.status["disqualified"] += bool(row["disqualified"])
+        self.status["removed"] += bool(row["removed"])
+        self.status["placed"] += row["place"] is not None
+
+
+def _save(fig, out: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(out / name)
+    plt.close(fig)
+    return name
+
+
+def _empty(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"no {what} in this crawl", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def figures(facts: Facts, out: Path, ava_shares: dict | None) -> list[tuple[str, str]]:
+    made = []
+    mos = np.asarray(facts.mos)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if len(mos):
+        ax.hist(mos, bins=np.arange(1, 10.01, 0.25), density=True, color="#4c72b0", alpha=0.75)
+        mean, std = float(mos.mean()), float(mos.std())
+        if std > 0:
+            x = np.linspace(1, 10, 400)
+            pdf = np.exp(-((x - mean) ** 2) / (2 * std**2)) / (std * math.sqrt(2 * math.pi))
+            ax.plot(x, pdf, color="#c44e52", label=f"Gaussian fit: μ={mean:.2f}, σ={std:.2f}")
+            ax.legend()
+        ax.set_xlim(1, 10)
+    else:
+        _empty(ax, "scores")
+    ax.set(xlabel="MOS", ylabel="density", title=f"MOS distribution ({len(mos):,} images)")
+    made.append(
+        (_save(fig, out, "mos_distribution.png"), "MOS distribution with a fitted Gaussian")
+    )
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if len(mos):
+        ax.scatter(facts.mos_challenge, mos, s=4, alpha=0.4, color="#4c72b0", linewidths=0)
+        ax.set_ylim(1, 10)
+    else:
+        _empty(ax, "scores")
+    ax.set(xlabel="challenge id", ylabel="MOS", title="MOS by challenge")
+    made.append((_save(fig, out, "mos_by_challenge.png"), "MOS against challenge id"))
+
+    for name, values, label in (
+        ("votes_per_image.png", facts.votes, "votes"),
+        ("comments_per_image.png", facts.comments, "comments"),
+    ):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        if values:
+            top = max(values)
+            ax.hist(values, bins=min(50, top + 1), color="#55a868")
+            ax.axvline(
+                float(np.median(values)), color="k", ls="--", label=f"median {np.median(values):g}"
+            )
+            ax.legend()
+        else:
+            _empty(ax, label)
+        ax.set(
+            xlabel=f"{label} per image", ylabel="images", title=f"{label.capitalize()} per image"
+        )
+        made.append((_save(fig, out, name), f"{label.capitalize()} per image"))
+
+    if ava_shares is not None:
+        counts = Counter(mos_bin(v) for v in facts.mos)
+        ours = [counts[b] / max(1, len(facts.mos)) for b in MOS_BINS]
+        x = np.arange(len(MOS_BINS))
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.bar(x - 0.2, ours, 0.4, label="this crawl", color="#4c72b0")
+        ax.bar(
+            x + 0.2,
+            [ava_shares[b] for b in MOS_BINS],
+            0.4,
+            label="AVA (--ava-txt)",
+            color="#dd8452",
+        )
+        ax.set_xticks(x, MOS_BINS)
+        ax.set(xlabel="MOS bin", ylabel="share of images", title="Share per MOS bin: crawl and AVA")
+        ax.legend()
+        made.append(
+            (_save(fig, out, "mos_bins_vs_ava.png"), "Share of images per MOS bin, beside AVA")
+        )
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    top = facts.makes.most_common(15)
+    if top:
+        ax.barh([m for m, _ in reversed(top)], [n for _, n in reversed(top)], color="#8172b3")
+    else:
+        _empty(ax, "cameras")
+    ax.set(xlabel="images", title="Camera makes (first word of the camera where no make)")
+    made.append((_save(fig, out, "camera_makes.png"), "Camera makes"))
+
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+    for ax, values, label, log in (
+        (axes[0], facts.aperture, "aperture (f-number)", False),
+        (axes[1], facts.shutter, "shutter (s)", True),
+        (axes[2], facts.iso, "ISO", True),
+    ):
+        positive = [v for v in values if v and v > 0]
+        if positive:
+            if log:
+                bins = np.geomspace(min(positive), max(positive) * 1.001, 25)
+                ax.set_xscale("log")
+            else:
+                bins = 25
+            ax.hist(positive, bins=bins, color="#937860")
+        else:
+            _empty(ax, label)
+        ax.set(xlabel=label, ylabel="images", title=f"{label} ({len(positive):,})")
+    made.append((_save(fig, out, "camera_settings.png"), "Aperture, shutter and ISO"))
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    labels = ["placed", "disqualified", "removed"]
+    bars = ax.bar(
+        labels, [facts.status[k] for k in labels], color=["#4c72b0", "#c44e52", "#8c8c8c"]
+    )
+    ax.bar_label(bars)
+    ax.set(ylabel="images", title="Placed, disqualified and removed entries")
+    made.append((_save(fig, out, "disqualified_removed.png"), "Disqualified and removed counts"))
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if facts.years:
+        years = list(range(min(facts.years), max(facts.years) + 1))
+        ax.bar(years, [facts.years[y] for y in years], color="#64b5cd")
+        ax.set_xticks(years[:: math.ceil(len(years) / 10)])
+    else:
+        _empty(ax, "dates")
+    ax.set(xlabel="year (challenge's last voting day)", ylabel="images", title="Images per year")
+    made.append((_save(fig, out, "images_per_year.png"), "Images per year"))
+    return made
+
+
+def page(facts: Facts, source: Source, made: list[tuple[str, str]]) -> str:
+    dates = sorted(facts.dates)
+    totals = [
+        ("challenges", f"{len(source.challenges):,}"),
+        ("images (results rows and image pages)", f"{facts.images:,}"),
+        ("image pages crawled", f"{len(source.images):,}"),
+        ("images with a MOS", f"{len(facts.mos):,}"),
+        (
+            "MOS from vote counts / site average / results row",
+            "{:,} / {:,} / {:,}".format(
+                facts.sources["vote_counts"],
+                facts.sources["site_average"],
+                facts.sources["results_average"],
+            ),
+        ),
+        ("votes in all", f"{sum(facts.votes):,}"),
+        ("comments on crawled image pages", f"{sum(facts.comments):,}"),
+        ("challenges' voting ended", f"{dates[0]} to {dates[-1]}" if dates else "-"),
+        ("lines skipped as bad", f"{sum(source.problems.counts.values()):,}"),
+    ]
+    rows = "\n".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in totals
+    )
+    figs = "\n".join(
+        f'<figure><a href="{n}"><img src="{n}" alt="{html.escape(t)}"></a>'
+        f"<figcaption>{html.escape(t)}</figcaption></figure>"
+        for n, t in made
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>DPChallenge crawl report</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}
+th{{text-align:left;padding-right:2em}} img{{max-width:100%}} figure{{margin:2em 0}}</style>
+</head><body><h1>DPChallenge crawl report</h1>
+<p>From {html.escape(str(source.data_dir))}; dpchallenge-crawler {project_version()}.</p>
+<table>{rows}</table>
+{figs}
+</body></html>
+"""
+
+
+def write_report(data_dir, out, ava_txt: str | None = None) -> list[str]:
+    source = Source(data_dir)
+    ava = AvaTable(ava_txt) if ava_txt else None
+    out = Path(out)
+    work = prepare_out(out, marker="index.html")
+    try:
+        facts = Facts()
+        for image_id, entry, image in source.pairs():
+            challenge_id = (image or {}).get("challenge_id") or (entry or {}).get("challenge_id")
+            challenge = source.challenges.get(challenge_id)
+            if challenge is not None and challenge.get("status") != "finished":
+                continue
+            facts.add(build_row(entry, image, challenge, ava.get(image_id) if ava else None))
+        made = figures(facts, work, ava.mos_bin_shares() if ava else None)
+        (work / "index.html").write_text(page(facts, source, made), encoding="utf-8")
+        finish_out(work, out)
+    finally:
+        source.close()
+    return [name for name, _ in made]
