@@ -117,7 +117,6 @@ class ProgressTracker:
             figures.append(stage_figures)
             remaining = stage_figures.remaining
             if remaining is None:
-                eta_before = None
                 continue
             host = HOST[stage]
             requests_left[host] += remaining * REQUESTS_PER_RECORD[stage]
@@ -129,8 +128,8 @@ class ProgressTracker:
             if not remaining:
                 stage_figures.eta = 0.0
             elif by_rate is not None or floor > 0:
-                stage_figures.eta = max(by_rate or 0.0, floor, eta_before or 0.0)
-            eta_before = stage_figures.eta if eta_before is not None else None
+                stage_figures.eta = max(by_rate or 0.0, floor, eta_before)
+            eta_before = max(eta_before, stage_figures.eta or 0.0)
         return Snapshot(figures, elapsed)
 
 
