@@ -9,11 +9,11 @@ from dpchallenge.pages.common import is_cut_short
 from dpchallenge.pages.text import decode_body
 from dpchallenge.queues import without_cookies
 
-# Never a ban page, an error (429/503/5xx would be replayed to every retry), a cut-short page
-# or an image file.
-
 
 class PagesOnlyPolicy(DummyPolicy):
+    """Never a ban page, an error (a cached 503 is replayed to every retry), a cut-short page or
+    an image file."""
+
     def __init__(self, settings):
         super().__init__(settings)
         self.min_bytes = settings.getint("DPC_BAN_MIN_BYTES")
@@ -27,6 +27,13 @@ class PagesOnlyPolicy(DummyPolicy):
         if looks_banned(response, self.min_bytes):
             return False
         return not is_cut_short(decode_body(response.body[-1024:]))
+
+    def is_cached_response_fresh(self, cachedresponse, request):
+        # A page that did not parse is fetched again from the site, and the answer replaces it.
+        return not request.meta.get("dpc_refetch")
+
+    def is_cached_response_valid(self, cachedresponse, response, request):
+        return not request.meta.get("dpc_refetch")
 
 
 class CookielessCacheStorage(FilesystemCacheStorage):

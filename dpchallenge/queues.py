@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrapy.squeues import PickleLifoDiskQueue
+from scrapy.squeues import PickleFifoDiskQueue, PickleLifoDiskQueue
 
 PRIVATE_HEADERS = (b"Cookie", b"Authorization", b"Proxy-Authorization")
 
@@ -18,6 +18,13 @@ def without_cookies(request):
 
 class CookielessDiskQueue(PickleLifoDiskQueue):
     """A retried request went through the cookie middleware once; the next run logs in anew."""
+
+    def push(self, request):
+        super().push(without_cookies(request))
+
+
+class CookielessStartDiskQueue(PickleFifoDiskQueue):
+    """The same for start requests, which Scrapy 2.19 queues apart (SCHEDULER_START_DISK_QUEUE)."""
 
     def push(self, request):
         super().push(without_cookies(request))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 from scrapy.exceptions import UsageError
 
@@ -28,12 +29,21 @@ def refuse_secret_settings(settings) -> None:
 _redacted: list[str] = []
 
 
+# A cookie's value in a logged header (COOKIES_DEBUG, DEBUG request dumps): the session is
+# logged before the crawl can learn its value and add it to the redacted ones.
+COOKIE_VALUE = re.compile(r"((?:Set-)?Cookie:\s*[^=;\s]+=)[^;\r\n]*", re.IGNORECASE)
+
+
 def redact(record: logging.LogRecord) -> logging.LogRecord:
     message = record.getMessage()
-    if any(value in message for value in _redacted):
+    redacted = message
+    if any(value in redacted for value in _redacted):
         for value in _redacted:
-            message = message.replace(value, REDACTED)
-        record.msg, record.args = message, None
+            redacted = redacted.replace(value, REDACTED)
+    if "ookie" in redacted:
+        redacted = COOKIE_VALUE.sub(rf"\1{REDACTED}", redacted)
+    if redacted != message:
+        record.msg, record.args = redacted, None
     return record
 
 
@@ -49,8 +59,6 @@ class SecretsLogGuard:
 def redact_in_logs(values) -> None:
     """Adds values (e.g. a key and its encoded forms) to what every log record has redacted."""
     new = [value for value in values if value and value not in _redacted]
-    if not new:
-        return
     _redacted.extend(new)
     _redacted.sort(key=len, reverse=True)  # a longer form first, before a shorter one inside it
     current = logging.getLogRecordFactory()

@@ -109,6 +109,7 @@ HTTPCACHE_DIR = "httpcache"
 FEED_EXPORT_ENCODING = "utf-8"
 # JOBDIR's queue without the session cookie (see dpchallenge/queues.py).
 SCHEDULER_DISK_QUEUE = "dpchallenge.queues.CookielessDiskQueue"
+SCHEDULER_START_DISK_QUEUE = "dpchallenge.queues.CookielessStartDiskQueue"
 # The crawl listens on no port and leaves no token files: no telnet console, no remote control.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

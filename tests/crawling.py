@@ -36,10 +36,15 @@ class Crawl:
         return self.stats.get(key, default)
 
 
-def crawl_command(spider: str, replica, data_dir: Path, args=(), settings=None) -> list[str]:
+SCRAPY = ("-m", "scrapy")
+
+
+def crawl_command(
+    spider: str, replica, data_dir: Path, args=(), settings=None, scrapy=SCRAPY
+) -> list[str]:
     merged = {**FAST, "DPC_BASE_URL": replica.base_url, "DPC_DATA_DIR": str(data_dir)}
     merged.update(settings or {})
-    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    command = [sys.executable, *scrapy, "crawl", spider]
     for key, value in merged.items():
         command += ["-s", f"{key}={value}"]
     for arg in args:
@@ -54,11 +59,12 @@ def child_env(extra: dict | None = None) -> dict:
     return env
 
 
-def run_crawl(spider, replica, data_dir, *args, settings=None, env=None, timeout=180) -> Crawl:
-    log_file = Path(data_dir) / "logs" / f"{spider}-{time.monotonic_ns()}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+def run_crawl(
+    spider, replica, data_dir, *args, settings=None, env=None, timeout=180, scrapy=SCRAPY
+) -> Crawl:
+    log_file = log_path(data_dir, spider)
     settings = {"LOG_FILE": str(log_file), **(settings or {})}
-    command = crawl_command(spider, replica, Path(data_dir), args, settings)
+    command = crawl_command(spider, replica, Path(data_dir), args, settings, scrapy)
     done = subprocess.run(
         command, cwd=ROOT, env=child_env(env), timeout=timeout, capture_output=True, text=True
     )
@@ -72,10 +78,16 @@ def finished(spider, data_dir, returncode, log_file, stderr="") -> Crawl:
     return Crawl(returncode, stats, log + stderr)
 
 
+def log_path(data_dir, spider) -> Path:
+    """Beside the data folder, not in it: a data folder is the crawl's alone."""
+    log_file = Path(f"{data_dir}-logs") / f"{spider}-{time.monotonic_ns()}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    return log_file
+
+
 def start_crawl(spider, replica, data_dir, *args, settings=None, env=None):
     """A crawl running in the background, for tests that interrupt it."""
-    log_file = Path(data_dir) / "logs" / f"{spider}-{time.monotonic_ns()}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path(data_dir, spider)
     settings = {"LOG_FILE": str(log_file), **(settings or {})}
     command = crawl_command(spider, replica, Path(data_dir), args, settings)
     process = subprocess.Popen(command, cwd=ROOT, env=child_env(env))

@@ -212,7 +212,7 @@ def test_the_key_is_in_no_file_the_crawl_wrote(crawl, request):
     tmp = crawled["tmp"]
     assert any((tmp / "cache").rglob("*")), "the HTTP cache was not written"
     assert any((tmp / "job").rglob("*")), "JOBDIR was not written"
-    assert any((crawled["data"] / "logs").glob("*.log"))
+    assert any(Path(f"{crawled['data']}-logs").glob("*.log"))
     files = [path for path in tmp.rglob("*") if path.is_file()]
     assert len(files) > 20
     for path in files:

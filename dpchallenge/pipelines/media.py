@@ -56,6 +56,15 @@ def allowed_hosts(base_url: str) -> set[str]:
     return {host, "images." + host.removeprefix("www.")}
 
 
+def on_hosts(urls: dict[str, str], hosts: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The URLs on one of the hosts, and the others."""
+    allowed, refused = {}, {}
+    for kind, url in urls.items():
+        target = allowed if (urlsplit(url).hostname or "").lower() in hosts else refused
+        target[kind] = url
+    return allowed, refused
+
+
 class VerifiedFilesStore(FSFilesStore):
     """A local store where a file is written whole or not at all, and counts only if it decodes."""
 
@@ -118,16 +127,12 @@ class MediaPipeline(ImagesPipeline):
         """The files this run stores for an item, by kind; other hosts' files are refused."""
         urls = {"thumb": item.thumbnail_url, "full": item.image_url}
         kinds = self.kinds if isinstance(item, ImageItem) else {"thumb"}
-        wanted = {}
-        for kind in sorted(kinds):
-            url = urls[kind]
-            if url and (urlsplit(url).hostname or "").lower() not in self.hosts:
-                self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
-                logger.warning(
-                    "image %s: %s file on a foreign host refused: %s", item.image_id, kind, url
-                )
-            elif url:
-                wanted[kind] = url
+        wanted, refused = on_hosts({k: urls[k] for k in sorted(kinds) if urls[k]}, self.hosts)
+        for kind, url in refused.items():
+            self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
+            logger.warning(
+                "image %s: %s file on a foreign host refused: %s", item.image_id, kind, url
+            )
         return wanted
 
     def get_media_requests(self, item, info):

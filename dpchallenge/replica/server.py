@@ -44,6 +44,7 @@ class FaultConfig:
     ban_ids: set[int] = field(default_factory=set)
     permanent_ban_ids: set[int] = field(default_factory=set)
     ban_status: int = 200
+    file_ban_ids: set[int] = field(default_factory=set)  # image host: ban page, first file only
     status_429_every: int = 0
     status_429_length: int = 1
     retry_after: int = 1
@@ -335,6 +336,12 @@ class Replica:
                     return "ban", n
                 if item_id in faults.ban_ids and self._first_time("ban", item_id):
                     return "ban", n
+            if (
+                kind == IMAGES
+                and item_id in faults.file_ban_ids
+                and self._first_time("file_ban", item_id)
+            ):
+                return "ban", n
             if kind not in faults.fault_hosts:
                 return None, n
             if faults.ban_every > 0 and faults.ban_seconds > 0:

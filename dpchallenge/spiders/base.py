@@ -119,7 +119,7 @@ class DpcSpider(scrapy.Spider):
             max_retry_times=self.settings.getint("DPC_PAGE_RETRIES"),
         )
         if retry is not None:
-            retry.meta["dont_cache"] = True
+            retry.meta["dpc_refetch"] = True  # from the site, not the cache
             yield retry
         else:
             self.give_up(page, record_id, reason, response.url)
