@@ -40,8 +40,8 @@ class FailedLedgerExtension:
         self.ledger.failed(kind, record_id, url, reason)
 
     def page_parsed(self, kind, record_id):
-        if kind == "history":
-            self.ledger.succeeded(kind, record_id)
+        """A page that gives no record of its own (the history list) came right."""
+        self.ledger.succeeded(kind, record_id)
 
     def item_scraped(self, item, response=None, spider=None):
         if isinstance(item, ChallengeItem):

@@ -98,6 +98,17 @@ class DpcSpider(scrapy.Spider):
         if count:
             self.crawler.stats.inc_value(f"dpc/expected/{stage}", count)
 
+    def expect_less(self, page: str, request) -> None:
+        """The work a page given up on will not bring (for the progress totals)."""
+
+    def count_page(self, result, page: str, url: str) -> None:
+        """A parsed page's own observations (odd rows, absent panels) as stats and log lines."""
+        for name, count in result.stats.items():
+            self.crawler.stats.inc_value(f"dpc/{name}", count)
+        if page != "image":  # the image spider logs an image page's gaps with its id
+            for problem in result.missing:
+                logger.warning("%s page: %s (%s)", page, problem, url)
+
     def parsed(self, page: str, record_id) -> None:
         self.crawler.signals.send_catch_log(page_parsed, kind=page, record_id=record_id)
 
@@ -122,7 +133,7 @@ class DpcSpider(scrapy.Spider):
             retry.meta["dpc_refetch"] = True  # from the site, not the cache
             yield retry
         else:
-            self.give_up(page, record_id, reason, response.url)
+            self.give_up(page, record_id, reason, response.url, response.request)
 
     def request_failed(self, failure):
         request = failure.request
@@ -131,9 +142,10 @@ class DpcSpider(scrapy.Spider):
             detail = f"HTTP {failure.value.response.status}"
         else:
             detail = failure.getErrorMessage() or failure.type.__name__
-        self.give_up(page, record_id, detail, request.url)
+        self.give_up(page, record_id, detail, request.url, request)
 
-    def give_up(self, page: str, record_id, reason: str, url: str) -> None:
+    def give_up(self, page: str, record_id, reason: str, url: str, request=None) -> None:
+        self.expect_less(page, request)
         stats = self.crawler.stats
         stats.inc_value(f"dpc/failed/{page}")
         failed = stats.get_value(f"dpc/failed_ids/{page}") or []

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 
 from dpchallenge.pages import parse_history, parse_results
+from dpchallenge.pages.history import fill_from_history
+from dpchallenge.pages.results import expected_rows, results_incomplete
 from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.worklist import done_challenges
 
 logger = logging.getLogger(__name__)
-# What only the history list says about a challenge; the results page wins where both speak.
-HISTORY_ONLY = ("extra_rules", "kind", "name", "rules_id", "rules_name")
 
 
 class ResultsPages(DpcSpider):
-    """Reads results pages into a ChallengeItem and its EntryItems."""
+    """Reads results pages (all of a paged listing) into a ChallengeItem and its EntryItems."""
 
     def done_challenges(self) -> set[int]:
         if self.refresh:
@@ -30,25 +30,65 @@ class ResultsPages(DpcSpider):
             cb_kwargs={"history": history},
         )
 
+    def expect_less(self, page, request):
+        if page == "results" and request is not None:
+            estimate = (request.cb_kwargs.get("history") or {}).get("entries") or 0
+            self.expect("entries", -estimate)
+            self.expect("files", -estimate)
+
     def parse_results(self, response, history=None):
         result = parse_results(response)
         if not result.ok:
             yield from self.page_failed(response, result, "results")
             return
+        self.count_page(result, "results", response.url)
         challenge, entries = result.items[0], result.items[1:]
-        self.parsed("results", challenge.challenge_id)
         estimate = (history or {}).get("entries") or 0
         self.expect("entries", len(entries) - estimate)
         self.expect("files", sum(1 for e in entries if e.thumbnail_url) - estimate)
         self.crawler.stats.inc_value(f"dpc/challenges/{challenge.status}")
         if result.kind == "invalid":
             logger.info("challenge %s: invalid id (%s)", challenge.challenge_id, response.url)
-        for name in HISTORY_ONLY:
-            if history and getattr(challenge, name) is None and challenge.status != "invalid":
-                setattr(challenge, name, history.get(name))
+        fill_from_history(challenge, history)
         for entry in entries:
             yield self.stamped(entry)
+        yield from self.rest_of_listing(response, challenge, len(entries), result.other_pages)
+
+    def rest_of_listing(self, response, challenge, rows: int, pages: list[str]):
+        """The next page of a paged listing, or, after the last, the challenge record."""
+        if pages:
+            self.crawler.stats.inc_value("dpc/results/pages_followed")
+            yield self.page_request(
+                pages[0],
+                self.parse_later_page,
+                "results",
+                challenge.challenge_id,
+                cb_kwargs={"challenge": challenge, "rows": rows, "pages": pages[1:]},
+            )
+            return
+        if challenge.status == "finished":
+            challenge.results_incomplete = results_incomplete(challenge, rows)
+            if challenge.results_incomplete:
+                logger.warning(
+                    "challenge %s: %d results rows of %s expected; kept, fetched again next run",
+                    challenge.challenge_id,
+                    rows,
+                    expected_rows(challenge),
+                )
         yield self.stamped(challenge)
+
+    def parse_later_page(self, response, challenge, rows, pages):
+        result = parse_results(response)
+        if not result.ok:
+            yield from self.page_failed(response, result, "results")
+            return
+        self.count_page(result, "results", response.url)
+        entries = result.items[1:]
+        self.expect("entries", len(entries))
+        self.expect("files", sum(1 for e in entries if e.thumbnail_url))
+        for entry in entries:
+            yield self.stamped(entry)
+        yield from self.rest_of_listing(response, challenge, rows + len(entries), pages)
 
 
 class ChallengesSpider(ResultsPages):

@@ -6,6 +6,7 @@ import logging
 
 from dpchallenge.arguments import one_of, truthy
 from dpchallenge.pages import parse_history, parse_image, parse_results
+from dpchallenge.pipelines.validation import disqualified_disagreement, entry_disqualified
 from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.store import read_records
 from dpchallenge.worklist import done_images
@@ -36,6 +37,7 @@ class ImagesSpider(DpcSpider):
         super().__init__(*args, **kwargs)
         self.scheduled: set[int] = set()
         self.done: set[int] = set()
+        self.row_disqualified: dict[int, bool | None] = {}
 
     @property
     def file_kinds(self) -> set[str]:
@@ -46,6 +48,7 @@ class ImagesSpider(DpcSpider):
         self.done = set() if self.refresh else self.done_images()
         if self.image_ids:
             ids = self.image_ids
+            self.known_entries(only=set(ids))
         else:
             known = self.known_entries()
             ids = [entry["image_id"] for entry in ORDERS[self.order](known)]
@@ -77,14 +80,24 @@ class ImagesSpider(DpcSpider):
         """Images whose record is written with every file this run asks for (or known absent)."""
         return done_images(self.data_dir, self.file_kinds, self.images_dir)
 
-    def known_entries(self) -> list[dict]:
-        """What entries.jsonl says of each entry, narrowed to -a challenge_ids."""
+    def known_entries(self, only: set[int] | None = None) -> list[dict]:
+        """What entries.jsonl says of each entry, narrowed to -a challenge_ids (or `only`).
+
+        Keeps, for the disqualification cross-check, what each results row says of it.
+        """
         wanted = set(self.challenge_ids)
-        return [
-            {k: record.get(k) for k in ("image_id", "challenge_id", "avg_vote")}
-            for record in read_records(self.data_dir / "entries.jsonl", "image_id")
-            if not wanted or record.get("challenge_id") in wanted
-        ]
+        known = []
+        for record in read_records(self.data_dir / "entries.jsonl", "image_id"):
+            if only is not None and record["image_id"] not in only:
+                continue
+            self.row_disqualified[record["image_id"]] = entry_disqualified(record)
+            if not wanted or record.get("challenge_id") in wanted:
+                known.append({k: record.get(k) for k in ("image_id", "challenge_id", "avg_vote")})
+        return known
+
+    def expect_less(self, page, request):
+        if page == "image":
+            self.expect("files", -len(self.file_kinds))
 
     def image_requests(self, ids):
         wanted = self.not_done(ids)
@@ -109,7 +122,17 @@ class ImagesSpider(DpcSpider):
         if not result.ok:
             yield from self.page_failed(response, result, "results")
             return
+        self.count_page(result, "results", response.url)
         self.parsed("results", response.meta.get("dpc_id"))
+        if not response.meta.get("dpc_later_page"):
+            for url in result.other_pages:
+                yield self.page_request(
+                    url,
+                    self.follow_entries,
+                    "results",
+                    response.meta.get("dpc_id"),
+                    meta={"dpc_later_page": True},
+                )
         yield from self.image_requests(entry.image_id for entry in result.items[1:])
 
     def parse_image(self, response):
@@ -118,12 +141,25 @@ class ImagesSpider(DpcSpider):
         if result.kind == "invalid":
             self.crawler.stats.inc_value("dpc/images/invalid_id")
             logger.warning("image %s: invalid id, no record (%s)", image_id, response.url)
+            self.expect("images", -1)
+            self.expect("files", -len(self.file_kinds))
             return
         if not result.ok:
             yield from self.page_failed(response, result, "image")
             return
+        self.count_page(result, "image", response.url)
         for problem in result.missing:
             self.crawler.stats.inc_value("dpc/pages/image/partial")
             logger.warning("image %s: %s (%s)", image_id, problem, response.url)
-        self.parsed("image", image_id)
-        yield self.stamped(result.items[0])
+        image = result.items[0]
+        urls = {"thumb": image.thumbnail_url, "full": image.image_url}
+        self.expect("files", sum(1 for k in self.file_kinds if urls[k]) - len(self.file_kinds))
+        row = (
+            {"disqualified": self.row_disqualified[image_id]}
+            if image_id in self.row_disqualified
+            else None
+        )
+        if flag := disqualified_disagreement(image, row):
+            self.crawler.stats.inc_value(f"dpc/flagged/{flag}")
+            logger.warning("image %s: %s (%s)", image_id, flag.replace("_", " "), response.url)
+        yield self.stamped(image)
