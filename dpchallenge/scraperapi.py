@@ -40,7 +40,7 @@ def scraperapi_mode(settings) -> str:
 
 
 def scraperapi_settings(settings) -> None:
-    """Concurrency under ScraperAPI; call from the spider's update_settings (settings unfrozen).
+    """Concurrency under ScraperAPI (ScraperApiAddon calls it, before the settings freeze).
 
     Requests reach the site from ScraperAPI's many addresses, so with a key in the environment
     SCRAPERAPI_CONCURRENCY replaces CONCURRENT_REQUESTS_PER_DOMAIN (whatever its priority) and

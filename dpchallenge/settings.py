@@ -64,6 +64,13 @@ DOWNLOAD_HANDLERS = {
     "https": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
 }
 
+# The crawl's options, each on only when its trigger is set (dpchallenge/addons.py).
+ADDONS = {
+    "dpchallenge.addons.ScraperApiAddon": 100,  # SCRAPERAPI_KEY in the environment
+    "dpchallenge.addons.SplashAddon": 200,  # SPLASH_URL
+    "dpchallenge.addons.RedisAddon": 300,  # REDIS_URL: scrapy-redis's shared scheduler
+}
+
 # The image host (images.dpchallenge.com) has its own download slot, throttled separately.
 DPC_IMAGES_DELAY = float(os.environ.get("DPC_IMAGES_DELAY", "1"))
 DPC_IMAGES_CONCURRENCY = int(os.environ.get("DPC_IMAGES_CONCURRENCY", "1"))

@@ -104,12 +104,12 @@ def splash_url(settings) -> str:
 
 
 def apply_splash_settings(settings) -> None:
-    """Configure scrapy-splash as its README says, at spider priority, only when SPLASH_URL is set.
+    """Configure scrapy-splash as its README says, only when SPLASH_URL is set (see SplashAddon).
 
-    The middlewares join whatever DOWNLOADER_MIDDLEWARES / SPIDER_MIDDLEWARES already hold (an
-    entry already there for the same class keeps its order); a dict or fingerprinter given with
-    `-s` wins over these. Spider priority is needed, not just convenient: Scrapy 2.19's crawl
-    command re-applies the project settings over what update_settings set at lower priorities.
+    As an add-on does, a user's settings win: the middlewares join DOWNLOADER_MIDDLEWARES /
+    SPIDER_MIDDLEWARES at whatever priority those have (an entry already there for the same class
+    keeps its order, or None to turn it off), and SPLASH_URL and the fingerprinter are set at
+    add-on priority, below the project's, a spider's and the command line's settings.
     scrapy-splash 0.11.1 deprecates SplashAwareDupeFilter and SplashAwareFSCacheStorage in favour
     of its fingerprinter, which Scrapy's own dupefilter and HTTP cache storage use, so
     DUPEFILTER_CLASS and HTTPCACHE_STORAGE stay as they are.
@@ -118,7 +118,7 @@ def apply_splash_settings(settings) -> None:
     if not url:
         return
     if settings.get("SPLASH_URL") != url:
-        settings.set("SPLASH_URL", url, priority="spider")
+        settings.set("SPLASH_URL", url, priority="addon")
     for name, components in (
         ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
         ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARES),
@@ -128,12 +128,12 @@ def apply_splash_settings(settings) -> None:
         for path, order in components.items():
             if load_object(path) not in present:
                 merged[path] = order
-        settings.set(name, merged, priority="spider")
+        settings.set(name, merged, priority=settings.getpriority(name) or 0)
     current = load_object(settings.get("REQUEST_FINGERPRINTER_CLASS"))
     if current not in (load_object(FINGERPRINTER), load_object(REQUEST_FINGERPRINTER_CLASS)):
         # Another feature's fingerprinter stays in use, under the Splash-aware one.
-        settings.set("SCRAPY_SPLASH_REQUEST_FINGERPRINTER_BASE_CLASS", current, priority="spider")
-    settings.set("REQUEST_FINGERPRINTER_CLASS", FINGERPRINTER, priority="spider")
+        settings.set("SCRAPY_SPLASH_REQUEST_FINGERPRINTER_BASE_CLASS", current, priority="addon")
+    settings.set("REQUEST_FINGERPRINTER_CLASS", FINGERPRINTER, priority="addon")
 
 
 def splash_request(url: str, **kwargs) -> scrapy_splash.SplashRequest:

@@ -485,11 +485,13 @@ def test_an_unknown_mode_is_refused():
         scraperapi_settings(project_settings(SCRAPERAPI_MODE="socks"))
 
 
-def test_the_spiders_apply_scraperapi_concurrency(monkeypatch):
-    """Needs DpcSpider.update_settings to call scraperapi_settings."""
+def test_a_crawl_applies_scraperapi_concurrency(monkeypatch):
+    """Needs ScraperApiAddon in the project's ADDONS."""
+    from scrapy.crawler import Crawler
+
     from dpchallenge.spiders.images import ImagesSpider
 
     monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
-    settings = project_settings(CONCURRENT_REQUESTS_PER_DOMAIN=4)
-    ImagesSpider.update_settings(settings)
-    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 5
+    crawler = Crawler(ImagesSpider, project_settings(CONCURRENT_REQUESTS_PER_DOMAIN=4))
+    crawler.addons.load_settings(crawler.settings)  # as the crawl does before the engine starts
+    assert crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 5

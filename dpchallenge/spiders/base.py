@@ -14,10 +14,9 @@ from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truth
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
-from dpchallenge.scraperapi import scraperapi_settings
 from dpchallenge.secrets import refuse_secret_settings
 from dpchallenge.signals import page_failed, page_parsed
-from dpchallenge.splash import apply_splash_settings, splash_request, splash_url
+from dpchallenge.splash import splash_request, splash_url
 from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
@@ -42,9 +41,8 @@ class DpcSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
+        # Here, not in an add-on: refused while the crawler is made, it is a usage error.
         refuse_secret_settings(settings)
-        scraperapi_settings(settings)
-        apply_splash_settings(settings)
         image_slot_settings(settings)
         if settings.getpriority("USER_AGENT") <= settings.getpriority("DPC_CONTACT_URL"):
             contact = settings.get("DPC_CONTACT_URL")
