@@ -51,15 +51,16 @@ class SplashAddon:
 
 
 class RedisAddon:
-    """scrapy-redis's shared scheduler and seen-set when the REDIS_URL setting is set.
+    """Distributed mode when the REDIS_URL setting is set: scrapy-redis's shared queue and
+    seen-set (through dpchallenge/distributed/), and requests paced fleet-wide.
 
-    Only the scheduling settings; the distributed mode's own parts (dpchallenge/distributed/)
-    read REDIS_URL themselves. SCHEDULER_PERSIST is on because with scrapy-redis's default the
-    first worker to close flushes the queue and seen-set of all the others.
+    SCHEDULER_PERSIST is on because with scrapy-redis's default the first worker to close
+    flushes the queue and seen-set of all the others; the fleet clears them once it is done.
     """
 
+    paced_handler = "dpchallenge.distributed.handler.FleetPacedDownloadHandler"
     defaults = {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "dpchallenge.distributed.scheduler.FleetScheduler",
         # The only dupefilter scrapy-redis 0.9.1's scheduler can build on Scrapy 2.19: it calls
         # from_settings, which Scrapy's own dupefilter no longer has.
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
@@ -71,3 +72,10 @@ class RedisAddon:
             raise NotConfigured
         for name, value in self.defaults.items():
             settings.set(name, value, priority=ADDON_PRIORITY)
+        # The pacing wraps the project's handler (ScraperAPI's, itself a no-op without a key).
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")
+        paced = {
+            scheme: self.paced_handler if handler == ScraperApiAddon.handler else handler
+            for scheme, handler in handlers.items()
+        }
+        settings.set("DOWNLOAD_HANDLERS", paced, priority=settings.getpriority("DOWNLOAD_HANDLERS"))

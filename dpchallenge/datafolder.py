@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.login import login_refusal
 from dpchallenge.store import read_records
 
@@ -56,15 +57,23 @@ def writable_folder(path: Path, setting: str) -> None:
 class DataFolder:
     """Claims DPC_DATA_DIR for one crawl: an advisory lock held until the process ends."""
 
-    def __init__(self, data_dir: Path, base_url: str):
+    def __init__(self, data_dir: Path, base_url: str, worker: str | None = None):
         self.data_dir = data_dir
         self.base_url = base_url
         self.site = site_of(base_url)
-        self._lock_fd: int | None = None
+        self.worker = worker
+        self._lock_fds: list[int] = []
 
     def claim(self) -> None:
+        """Alone, or (a distributed worker) beside other workers, each with its own name."""
         writable_folder(self.data_dir, "DPC_DATA_DIR")
-        self._lock()
+        if self.worker is None:
+            self._lock(LOCK_FILE, fcntl.LOCK_EX, "another crawl is writing")
+        else:
+            outside = "a crawl outside distributed mode (or a merge) is writing"
+            self._lock(LOCK_FILE, fcntl.LOCK_SH, outside)
+            named = f"another worker named {self.worker} is writing"
+            self._lock(f"{LOCK_FILE}.{self.worker}", fcntl.LOCK_EX, named)
         found = recorded_site(self.data_dir)
         if found is None:
             site = {"base_url": self.base_url, "host": self.site}
@@ -76,24 +85,22 @@ class DataFolder:
                 "use another DPC_DATA_DIR for each site"
             )
 
-    def _lock(self) -> None:
-        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    def _lock(self, name: str, mode: int, holder: str) -> None:
+        fd = os.open(self.data_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            self.release()
             raise RefusedToStart(
-                f"another crawl is writing DPC_DATA_DIR={self.data_dir}; "
-                "wait for it to end or use another folder"
+                f"{holder} DPC_DATA_DIR={self.data_dir}; wait for it to end or use another folder"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
+        self._lock_fds.append(fd)
 
     def release(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        for fd in self._lock_fds:
+            os.close(fd)
+        self._lock_fds = []
 
 
 def preflight(settings) -> DataFolder:
@@ -102,6 +109,7 @@ def preflight(settings) -> DataFolder:
         raise RefusedToStart(refusal)
     if jobdir := settings.get("JOBDIR"):
         writable_folder(Path(jobdir), "JOBDIR")
-    folder = DataFolder(Path(settings.get("DPC_DATA_DIR")), settings.get("DPC_BASE_URL"))
+    worker = worker_name(settings) if distributed(settings) else None
+    folder = DataFolder(Path(settings.get("DPC_DATA_DIR")), settings.get("DPC_BASE_URL"), worker)
     folder.claim()
     return folder

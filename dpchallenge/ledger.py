@@ -70,6 +70,10 @@ class FailedLedger:
         except OSError as exc:  # the crawl stops for the write error elsewhere; keep going here
             logger.error("%s: could not record a failure (%s)", self.path, exc)
 
+    def rewrite(self) -> None:
+        self._dirty = True
+        self.close()
+
     def close(self) -> None:
         if not self._dirty:
             return

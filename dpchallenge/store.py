@@ -38,7 +38,7 @@ def _trusted_size(path: Path) -> int:
     return 0
 
 
-def _mark_verified(path: Path) -> None:
+def mark_verified(path: Path) -> None:
     try:
         stat = path.stat()
         _mark_path(path).write_text(json.dumps({"inode": stat.st_ino, "size": stat.st_size}))
@@ -46,7 +46,7 @@ def _mark_verified(path: Path) -> None:
         pass  # only a speed-up: the next open verifies the whole file
 
 
-def _complete_lines(path: Path, key: str) -> Iterator[tuple[int | None, bytes]]:
+def whole_lines(path: Path, key: str) -> Iterator[tuple[int | None, bytes]]:
     """Every line with the id it carries, or None for a line that is not a whole record.
 
     Past the verified start of the file, a line is whole only if it parses as JSON: a torn
@@ -73,7 +73,7 @@ def read_records(path: str | os.PathLike, key: str) -> Iterator[dict]:
     path = Path(path)
     if not path.exists():
         return
-    for record_id, line in _complete_lines(path, key):
+    for record_id, line in whole_lines(path, key):
         if record_id is not None:
             try:
                 yield json.loads(line)
@@ -117,7 +117,7 @@ class JsonLinesStore:
             self._fd = None
             if self._wrote_again:
                 self._make_whole()
-            _mark_verified(self.path)
+            mark_verified(self.path)
 
     def _make_whole(self) -> set[int]:
         """Drop torn lines and keep only the newest line of each id; rewrite only if needed.
@@ -126,20 +126,20 @@ class JsonLinesStore:
         """
         newest: dict[int, int] = {}
         count = broken = 0
-        for index, (record_id, _line) in enumerate(_complete_lines(self.path, self.key)):
+        for index, (record_id, _line) in enumerate(whole_lines(self.path, self.key)):
             count += 1
             if record_id is None:
                 broken += 1
             else:
                 newest[record_id] = index
         if broken == 0 and len(newest) == count:
-            _mark_verified(self.path)
+            mark_verified(self.path)
             return set(newest)
         keep = set(newest.values())
         temporary = self.path.with_suffix(self.path.suffix + ".tmp")
         try:
             with temporary.open("wb") as out:
-                for index, (_record_id, line) in enumerate(_complete_lines(self.path, self.key)):
+                for index, (_record_id, line) in enumerate(whole_lines(self.path, self.key)):
                     if index in keep:
                         out.write(line)
                 out.flush()
@@ -148,7 +148,7 @@ class JsonLinesStore:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        _mark_verified(self.path)
+        mark_verified(self.path)
         self.repaired_lines += broken
         self.replaced_records += count - broken - len(newest)
         if broken:
@@ -165,4 +165,18 @@ def read_ids(path: str | os.PathLike, key: str) -> set[int]:
     path = Path(path)
     if not path.exists():
         return set()
-    return {record_id for record_id, _ in _complete_lines(path, key) if record_id is not None}
+    return {record_id for record_id, _ in whole_lines(path, key) if record_id is not None}
+
+
+def dataset_paths(data_dir: str | os.PathLike, name: str) -> list[Path]:
+    """A dataset file and the parts distributed workers wrote beside it (images.<w>.jsonl)."""
+    data_dir = Path(data_dir)
+    stem, _, suffix = name.partition(".")
+    parts = sorted(p for p in data_dir.glob(f"{stem}.*.{suffix}") if p.name != name)
+    return [data_dir / name, *parts]
+
+
+def read_dataset(data_dir: str | os.PathLike, name: str, key: str) -> Iterator[dict]:
+    """The whole records of a dataset file and of its parts, in file order (an id may repeat)."""
+    for path in dataset_paths(data_dir, name):
+        yield from read_records(path, key)

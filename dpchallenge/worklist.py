@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from dpchallenge.store import read_records
+from dpchallenge.store import read_dataset
 
 FILE_URL_FIELDS = {"thumb": "thumbnail_url", "full": "image_url"}
 # File failures that another fetch would not mend: the record is final without the file.
@@ -40,17 +40,19 @@ def done_challenges(data_dir: Path, images_dir: Path | None) -> set[int]:
     Entries go through the thumbnail downloads and may land after their challenge, so a
     challenge counts as done only once the entries file holds as many rows as it has entries.
     """
-    rows: Counter = Counter()
-    unsettled: set[int] = set()
-    for entry in read_records(data_dir / "entries.jsonl", "image_id"):
-        challenge_id = entry.get("challenge_id")
-        rows[challenge_id] += 1
-        if entry.get("thumbnail_url") and not file_settled(
-            images_dir, entry.get("thumbnail_path"), None, entry.get("thumbnail_error")
-        ):
-            unsettled.add(challenge_id)
+    settled: dict[int, tuple[int, bool]] = {}  # image id: challenge, thumbnail settled
+    for entry in read_dataset(data_dir, "entries.jsonl", "image_id"):
+        settled[entry["image_id"]] = (
+            entry.get("challenge_id"),
+            not entry.get("thumbnail_url")
+            or file_settled(
+                images_dir, entry.get("thumbnail_path"), None, entry.get("thumbnail_error")
+            ),
+        )
+    rows: Counter = Counter(challenge_id for challenge_id, _ in settled.values())
+    unsettled = {challenge_id for challenge_id, ok in settled.values() if not ok}
     done = set()
-    for record in read_records(data_dir / "challenges.jsonl", "challenge_id"):
+    for record in read_dataset(data_dir, "challenges.jsonl", "challenge_id"):
         challenge_id, status = record["challenge_id"], record.get("status")
         if status == "invalid" or (
             status == "finished"
@@ -78,7 +80,7 @@ def done_images(data_dir: Path, kinds: set[str], images_dir: Path | None) -> set
     """Images whose record is written with every file of `kinds` in place or known absent."""
     return {
         record["image_id"]
-        for record in read_records(data_dir / "images.jsonl", "image_id")
+        for record in read_dataset(data_dir, "images.jsonl", "image_id")
         if image_settled(record, kinds, images_dir)
     }
 

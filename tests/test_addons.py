@@ -140,7 +140,7 @@ def test_splash_addon_is_enabled_from_the_environment_too(monkeypatch):
 
 def test_redis_addon_sets_the_shared_scheduler_and_a_users_own_wins():
     settings = loaded(REDIS_URL=REDIS).settings
-    assert settings.get("SCHEDULER") == "scrapy_redis.scheduler.Scheduler"
+    assert settings.get("SCHEDULER") == "dpchallenge.distributed.scheduler.FleetScheduler"
     assert settings.get("DUPEFILTER_CLASS") == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST") is True
     for name in ("SCHEDULER", "DUPEFILTER_CLASS"):
@@ -177,8 +177,11 @@ def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch):
     spider_mws = {type(m).__name__ for m in crawler.engine.scraper.spidermw.middlewares}
     assert "SplashDeduplicateArgsMiddleware" in spider_mws
     assert type(crawler.request_fingerprinter).__name__ == "SplashRequestFingerprinter"
-    assert crawler.engine.scheduler_cls is load_object("scrapy_redis.scheduler.Scheduler")
+    assert crawler.engine.scheduler_cls is load_object(
+        "dpchallenge.distributed.scheduler.FleetScheduler"
+    )
     assert downloader.domain_concurrency == 5
     handler = downloader.handlers._get_handler("https")
-    assert type(handler).__name__ == "ScraperApiDownloadHandler"
+    assert type(handler).__name__ == "FleetPacedDownloadHandler"  # ScraperAPI's, paced
+    assert isinstance(handler, load_object("dpchallenge.scraperapi.ScraperApiDownloadHandler"))
     assert handler.key == KEY and handler.direct_prefixes == (SPLASH,)

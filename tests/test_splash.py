@@ -134,7 +134,7 @@ def test_a_page_splash_cannot_render_goes_to_the_errback(tmp_path):
             settings={"SPLASH_URL": dead, "RETRY_TIMES": "0"},
         )
         assert not any(rendered(r) for r in replica.requests)
-    assert run.returncode == 0, run.log[-3000:]
+    assert run.returncode == 1, run.log[-3000:]
     assert run.stat("dpc/failed/results") == 1
     assert run.stat("dpc/failed_ids/results") == [1000]
 

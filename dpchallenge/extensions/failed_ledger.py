@@ -6,16 +6,18 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.distributed import part_name
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger
-from dpchallenge.signals import page_failed, page_parsed
+from dpchallenge.signals import page_failed, page_parsed, page_without_record
 from dpchallenge.worklist import known_absent
 
 
 class FailedLedgerExtension:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.path = Path(crawler.settings.get("DPC_DATA_DIR")) / LEDGER_NAME
+        data_dir = Path(crawler.settings.get("DPC_DATA_DIR"))
+        self.path = data_dir / part_name(LEDGER_NAME, crawler.settings)
         self.ledger: FailedLedger | None = None
 
     @classmethod
@@ -26,6 +28,7 @@ class FailedLedgerExtension:
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.page_failed, signal=page_failed)
         crawler.signals.connect(extension.page_parsed, signal=page_parsed)
+        crawler.signals.connect(extension.page_parsed, signal=page_without_record)
         return extension
 
     def spider_opened(self, spider):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,13 @@ class StatsFile:
         template = settings.get("DPC_STATS_FILE") or str(
             Path(settings.get("DPC_DATA_DIR")) / "stats" / "%(spider)s.json"
         )
-        path = Path(template % {"spider": spider.name})
+        name = spider.name
+        if distributed(settings):
+            name = f"{name}.{worker_name(settings)}"
+        path = Path(template % {"spider": name})
         stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
         text = (json.dumps(stats, indent=1, sort_keys=True, default=_plain) + "\n").encode()
-        run = path.parent / "runs" / f"{spider.name}-{self.started}.json"
+        run = path.parent / "runs" / f"{name}-{self.started}.json"
         try:
             write_atomically(path, text)
             write_atomically(run, text)

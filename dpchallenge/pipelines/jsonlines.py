@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from dpchallenge.distributed import part_name
 from dpchallenge.files import is_write_error
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.stopping import stop_for_write_error
@@ -20,6 +23,28 @@ DATASET_FILES = {
     EntryItem: ("entries.jsonl", "image_id"),
     ImageItem: ("images.jsonl", "image_id"),
 }
+
+
+@functools.cache
+def _field_names(item_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(item_type))
+
+
+def as_record(item) -> dict:
+    """The item's fields for json.dumps, nested dataclasses (comments) as dicts.
+
+    A shallow view (lists and dicts are the item's own), 20x faster than ItemAdapter.asdict,
+    whose deep copy was a sixth of the CPU of an image record.
+    """
+    if not dataclasses.is_dataclass(item):
+        return ItemAdapter(item).asdict()
+    record = {}
+    for name in _field_names(type(item)):
+        value = getattr(item, name)
+        if type(value) is list and value and dataclasses.is_dataclass(value[0]):
+            value = [as_record(element) for element in value]
+        record[name] = value
+    return record
 
 
 class JsonLinesPipeline:
@@ -44,7 +69,7 @@ class JsonLinesPipeline:
         if store is None:
             return item
         try:
-            store.write(ItemAdapter(item).asdict())
+            store.write(as_record(item))
         except OSError as exc:
             if not is_write_error(exc):
                 raise
@@ -58,7 +83,7 @@ class JsonLinesPipeline:
         """Opened on first use: a spider never touches (or repairs) a file it does not write."""
         if item_type not in self.stores and item_type in DATASET_FILES:
             name, key = DATASET_FILES[item_type]
-            store = JsonLinesStore(self.data_dir / name, key)
+            store = JsonLinesStore(self.data_dir / part_name(name, self.crawler.settings), key)
             store.open()
             self.stores[item_type] = store
             if store.repaired_lines:

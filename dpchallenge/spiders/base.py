@@ -11,12 +11,14 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
+from dpchallenge.distributed import distributed
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.secrets import refuse_secret_settings
-from dpchallenge.signals import page_failed, page_parsed
+from dpchallenge.signals import page_failed, page_parsed, page_without_record
 from dpchallenge.splash import splash_request, splash_url
+from dpchallenge.store import dataset_paths
 from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ class DpcSpider(scrapy.Spider):
     async def start(self):
         if self.settings.getbool("DPC_REPLAY"):
             self.refresh = True  # a replay rebuilds every record from the archive
-        self.failed_before = set(FailedLedger(self.data_dir / LEDGER_NAME).entries)
+        ledgers = dataset_paths(self.data_dir, LEDGER_NAME)
+        self.failed_before = {key for path in ledgers for key in FailedLedger(path).entries}
         await log_in(self)
         async for request in self.start_pages():
             yield request
@@ -107,6 +110,21 @@ class DpcSpider(scrapy.Spider):
             for problem in result.missing:
                 logger.warning("%s page: %s (%s)", page, problem, url)
 
+    def request_for(self, kind: str, record_id) -> scrapy.Request | None:
+        """A page the fleet queues again (distributed mode); it is in the seen-set already."""
+        return None
+
+    def work_left(self) -> list[tuple[str, int | None]]:
+        """The pages this run set out to fetch that the dataset files do not hold yet."""
+        return []
+
+    def not_written(self, pages: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+        """Those of `pages` whose records the dataset files do not hold yet."""
+        return pages
+
+    def without_record(self, page: str, record_id) -> None:
+        self.crawler.signals.send_catch_log(page_without_record, kind=page, record_id=record_id)
+
     def parsed(self, page: str, record_id) -> None:
         self.crawler.signals.send_catch_log(page_parsed, kind=page, record_id=record_id)
 
@@ -156,12 +174,9 @@ class DpcSpider(scrapy.Spider):
 
     def page_request(self, url: str, callback, page: str, record_id, **kwargs) -> scrapy.Request:
         meta = {"dpc_page": page, "dpc_id": record_id, **kwargs.pop("meta", {})}
-        if (page, record_id) in self.failed_before:
+        if (page, record_id) in self.failed_before and not distributed(self.settings):
             kwargs.setdefault("dont_filter", True)  # a paused run's seen-list must not skip it
+        kwargs.setdefault("errback", self.request_failed)
         if splash_url(self.settings):
-            return splash_request(
-                url, callback=callback, errback=self.request_failed, meta=meta, **kwargs
-            )
-        return scrapy.Request(
-            url, callback=callback, errback=self.request_failed, meta=meta, **kwargs
-        )
+            return splash_request(url, callback=callback, meta=meta, **kwargs)
+        return scrapy.Request(url, callback=callback, meta=meta, **kwargs)

@@ -21,14 +21,35 @@ class ResultsPages(DpcSpider):
             return set()
         return done_challenges(self.data_dir, self.images_dir)
 
-    def results_request(self, challenge_id: int, history: dict | None = None):
+    def results_request(self, challenge_id: int, history: dict | None = None, **kwargs):
+        self.listed[challenge_id] = history
         return self.page_request(
             self.results_url(challenge_id),
             self.parse_results,
             "results",
             challenge_id,
             cb_kwargs={"history": history},
+            **kwargs,
         )
+
+    @property
+    def listed(self) -> dict[int, dict | None]:
+        """The challenges this run set out to read, with what the history list says of each."""
+        if not hasattr(self, "_listed"):
+            self._listed: dict[int, dict | None] = {}
+        return self._listed
+
+    def request_for(self, kind, record_id):
+        if kind == "results":
+            return self.results_request(record_id, self.listed.get(record_id), dont_filter=True)
+        return None
+
+    def work_left(self):
+        return self.not_written([("results", c) for c in sorted(self.listed)])
+
+    def not_written(self, pages):
+        done = self.done_challenges()
+        return [(kind, i) for kind, i in pages if kind != "results" or i not in done]
 
     def expect_less(self, page, request):
         if page == "results" and request is not None:

@@ -8,7 +8,7 @@ from dpchallenge.arguments import one_of, truthy
 from dpchallenge.pages import parse_history, parse_image, parse_results
 from dpchallenge.pipelines.validation import disqualified_disagreement, entry_disqualified
 from dpchallenge.spiders.base import DpcSpider
-from dpchallenge.store import read_records
+from dpchallenge.store import read_dataset
 from dpchallenge.worklist import done_images
 
 # -a order=…: the order of the image pages, from what entries.jsonl says of each entry.
@@ -87,13 +87,31 @@ class ImagesSpider(DpcSpider):
         """
         wanted = set(self.challenge_ids)
         known = []
-        for record in read_records(self.data_dir / "entries.jsonl", "image_id"):
+        for record in read_dataset(self.data_dir, "entries.jsonl", "image_id"):
             if only is not None and record["image_id"] not in only:
                 continue
             self.row_disqualified[record["image_id"]] = entry_disqualified(record)
             if not wanted or record.get("challenge_id") in wanted:
                 known.append({k: record.get(k) for k in ("image_id", "challenge_id", "avg_vote")})
         return known
+
+    def request_for(self, kind, record_id):
+        if kind == "image":
+            url, callback = self.image_url(record_id), self.parse_image
+        elif kind == "results":
+            url, callback = self.results_url(record_id), self.follow_entries
+        elif kind == "history":
+            url, callback = self.history_url(), self.follow_challenges
+        else:
+            return None
+        return self.page_request(url, callback, kind, record_id, dont_filter=True)
+
+    def work_left(self):
+        return self.not_written([("image", image_id) for image_id in sorted(self.scheduled)])
+
+    def not_written(self, pages):
+        done = self.done_images()
+        return [(kind, i) for kind, i in pages if kind != "image" or i not in done]
 
     def expect_less(self, page, request):
         if page == "image":
@@ -143,6 +161,7 @@ class ImagesSpider(DpcSpider):
             logger.warning("image %s: invalid id, no record (%s)", image_id, response.url)
             self.expect("images", -1)
             self.expect("files", -len(self.file_kinds))
+            self.without_record("image", image_id)
             return
         if not result.ok:
             yield from self.page_failed(response, result, "image")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dpchallenge.pages import parse_history
 from dpchallenge.spiders.challenges import ResultsPages
-from dpchallenge.store import read_records
+from dpchallenge.store import read_dataset
 
 
 class ResultsSpider(ResultsPages):
@@ -23,7 +23,7 @@ class ResultsSpider(ResultsPages):
         # request for the history list, so a record is complete whichever spider wrote it.
         known = {
             record["challenge_id"]: record
-            for record in read_records(self.data_dir / "challenges.jsonl", "challenge_id")
+            for record in read_dataset(self.data_dir, "challenges.jsonl", "challenge_id")
             if record["challenge_id"] in wanted and record.get("kind") is not None
         }
         if all(challenge_id in known for challenge_id in wanted):
@@ -37,7 +37,14 @@ class ResultsSpider(ResultsPages):
             None,
             dont_filter=True,
             cb_kwargs={"wanted": wanted},
+            errback=self.history_failed,
         )
+
+    def history_failed(self, failure):
+        """Listed as failed, and the results pages still come, without the history's fields."""
+        self.request_failed(failure)
+        for challenge_id in failure.request.cb_kwargs["wanted"]:
+            yield self.estimated(challenge_id, None)
 
     def parse_history(self, response, wanted):
         result = parse_history(response)

@@ -1,0 +1,95 @@
+"""Distributed mode on a real redis-server: two workers, one killed halfway and restarted."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from crawling import ROOT, child_env, finished, records, run_crawl, start_crawl
+from redis_server import redis_server
+
+from dpchallenge.replica import Replica
+from dpchallenge.store import dataset_paths
+
+CRAWL_DELAY = 0.05
+SIZE = {"seed": 3, "challenges": 24, "entries": 10}
+
+
+def part_records(data: Path, name: str, key: str) -> list[dict]:
+    return [r for path in dataset_paths(data, name)[1:] for r in records(path, key)]
+
+
+def part_lines(data: Path, name: str) -> int:
+    return sum(path.read_bytes().count(b"\n") for path in dataset_paths(data, name)[1:])
+
+
+def wait_until(condition, processes, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        assert all(p.poll() is None for p in processes), "a worker ended early"
+        time.sleep(0.05)
+
+
+def scrapy(command: str, data: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", command],
+        cwd=ROOT,
+        env=child_env({"DPC_DATA_DIR": str(data)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_two_workers_one_killed_and_restarted_write_every_record_once(tmp_path):
+    data = tmp_path / "data"
+    with redis_server(tmp_path) as url, Replica(**SIZE, crawl_delay=CRAWL_DELAY) as replica:
+        expected = sorted(i["image_id"] for i in replica.site.expected_images())
+        assert len(expected) >= 200
+        assert run_crawl("challenges", replica, data).returncode == 0
+        replica.clear_requests()
+        fleet = {"REDIS_URL": url, "DPC_ARCHIVE": "0"}
+        first, _ = start_crawl("images", replica, data, settings={**fleet, "DPC_WORKER": "w1"})
+        second, second_log = start_crawl(
+            "images", replica, data, settings={**fleet, "DPC_WORKER": "w2"}
+        )
+        wait_until(lambda: part_lines(data, "images.jsonl") >= len(expected) // 3, (first, second))
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        killed_at = part_lines(data, "images.jsonl")
+        restarted = run_crawl(
+            "images", replica, data, settings={**fleet, "DPC_WORKER": "w1"}, timeout=300
+        )
+        second.wait(timeout=300)
+        requests = list(replica.requests)
+    assert killed_at < len(expected), "the kill came before the end"
+    assert restarted.returncode == 0, restarted.log[-3000:]
+    assert second.returncode == 0, finished("images", data, 0, second_log).log[-3000:]
+    written = part_records(data, "images.jsonl", "image_id")
+    ids = [r["image_id"] for r in written]
+    assert sorted(ids) == expected, "every record once across the parts"
+    for record in written:
+        for stored in record["files"]:
+            if stored["path"]:
+                body = (data / "images" / stored["path"]).read_bytes()
+                assert hashlib.sha256(body).hexdigest() == stored["sha256"]
+    pages = [r for r in requests if r.host == "pages" and r.path.startswith("/image.php")]
+    gaps = [b.time - a.time for a, b in itertools.pairwise(pages)]
+    assert min(gaps) >= CRAWL_DELAY * 0.95, sorted(gaps)[:5]
+    for worker in ("w1", "w2"):
+        assert records(data / f"images.{worker}.jsonl", "image_id"), f"{worker} did its share"
+
+    merged = scrapy("merge", data)
+    assert merged.returncode == 0, merged.stderr
+    assert dataset_paths(data, "images.jsonl")[1:] == []
+    merged_ids = [r["image_id"] for r in records(data / "images.jsonl", "image_id")]
+    assert sorted(merged_ids) == expected
+    before = (data / "images.jsonl").read_bytes()
+    again = scrapy("merge", data)
+    assert again.returncode == 0 and (data / "images.jsonl").read_bytes() == before
