@@ -6,7 +6,7 @@ import logging
 import os
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -114,7 +114,7 @@ class ArchiveWriter:
     def _open_next(self) -> None:
         self.close()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self.serial += 1
         name = f"dpc-{stamp}-{self.serial:05d}-{os.getpid()}{SUFFIX}"
         self.path = self.directory / name

@@ -9,7 +9,7 @@ import shutil
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dpchallenge.dataset.ava import AvaTable, AvaWriter
@@ -202,7 +202,7 @@ class Exporter:
         return {
             "format": self.fmt,
             "project_version": project_version(),
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "options": options,
             "source": {
                 "data_dir": str(self.source.data_dir),

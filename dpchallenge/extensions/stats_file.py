@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 class StatsFile:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.started = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     @classmethod
     def from_crawler(cls, crawler):
