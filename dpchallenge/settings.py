@@ -34,6 +34,9 @@ USER_AGENT = USER_AGENT_TEMPLATE.format(contact=DPC_CONTACT_URL)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Scrapy starts this many tasks for every response (default 100); a page yields one item, a
+# results page its entries, whose thumbnails come through a slot of 1-4 at a time anyway.
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 5
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
