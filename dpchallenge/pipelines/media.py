@@ -201,6 +201,7 @@ class MediaPipeline(ImagesPipeline):
 
     def item_completed(self, results, item, info):
         requests = self.get_media_requests(item, info)
+        self._forget(requests, info)
         records = []
         for request, (ok, result) in zip(requests, results):
             kind = request.meta["dpc_kind"]
@@ -235,6 +236,17 @@ class MediaPipeline(ImagesPipeline):
         elif isinstance(item, ImageItem):
             item.files = records + self._kept_files(item, {r["kind"] for r in records})
         return item
+
+    def _forget(self, requests, info) -> None:
+        """Drops this item's file results, which Scrapy would keep for the whole run (~1 KB each).
+
+        Each file belongs to one image id, so no later item asks for the same URL; one that does
+        is answered by the store's stat_file instead of this cache.
+        """
+        for request in requests:
+            fingerprint = self._fingerprinter.fingerprint(request)
+            if fingerprint not in info.downloading:
+                info.downloaded.pop(fingerprint, None)
 
     def _kept_files(self, item, fetched: set[str]) -> list[dict]:
         """Files of kinds this run does not ask for, kept in the record while they are good."""
