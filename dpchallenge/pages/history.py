@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from dpchallenge.items import ChallengeItem, HistoryRow
 from dpchallenge.pages.common import Page, PageResult, is_ban
-from dpchallenge.pages.text import clean, id_param, parse_date_range, text_of, to_float, to_int
+from dpchallenge.pages.text import clean, id_param, parse_date, text_of, to_float, to_int
 
 KINDS = {
     "member challenge": "member",
@@ -36,28 +39,37 @@ def parse_history(response) -> PageResult:
     tables = page.xpath('//table[@id="challenges"]')
     if not tables:
         return PageResult("unparsable", missing=["table#challenges"])
-    rows = page.xpath('.//tr[starts-with(@class, "forum-bg")]', tables[-1])
-    items = [row for row in (_parse_row(page, tr) for tr in rows) if row is not None]
+    rows = [tr for tr in tables[-1].iter("tr") if (tr.get("class") or "").startswith("forum-bg")]
+    items = [row for row in map(_parse_row, rows) if row is not None]
     if rows and not items:
         return PageResult("unparsable", missing=["a complete history row"])
     return PageResult("history", items)
 
 
-def _parse_row(page: Page, tr) -> HistoryRow | None:
-    cells = page.xpath("./td", tr)
-    link = page.first('.//a[contains(@href, "CHALLENGE_ID=")]', cells[0]) if cells else None
-    numbers = page.xpath('./td[@align="center"]', tr)
+# The list has ~4,150 rows: each is read by walking its elements, not by XPath queries (7x the
+# tree's own parse time) nor strptime.
+
+
+def _first(elements, attribute: str, part: str):
+    return next((el for el in elements if part in (el.get(attribute) or "")), None)
+
+
+def _parse_row(tr) -> HistoryRow | None:
+    cells = [child for child in tr if child.tag == "td"]
+    link = _first(cells[0].iter("a"), "href", "CHALLENGE_ID=") if cells else None
+    numbers = [cell for cell in cells if cell.get("align") == "center"]
     challenge_id = id_param(link.get("href"), "CHALLENGE_ID") if link is not None else None
     if challenge_id is None or len(numbers) != len(_NUMBER_FIELDS):
         return None  # a row cut short (the list is often truncated mid-row)
     first = cells[0]
-    rules = page.first('.//a[contains(@href, "RULES_ID=")]', first)
-    icon = page.first("./img[1]", first)
-    flag = page.first('.//img[contains(@src, "flag.gif")]', first)
+    rules = _first(first.iter("a"), "href", "RULES_ID=")
+    icon = next((child for child in first if child.tag == "img"), None)
+    flag = _first(first.iter("img"), "src", "flag.gif")
     extra = None
     if flag is not None:
         extra = clean((flag.get("alt") or flag.get("ALT") or "").removeprefix("Extra Rules:"))
-    start, end = parse_date_range(clean(page.xpath("./text()", first)[-1]))
+    texts = [first.text] + [child.tail for child in first]
+    start, end = _date_range(clean([text for text in texts if text][-1]))
     row = HistoryRow(
         challenge_id=challenge_id,
         name=clean(text_of(link)),
@@ -71,6 +83,34 @@ def _parse_row(page: Page, tr) -> HistoryRow | None:
     for (name, convert), cell in zip(_NUMBER_FIELDS, numbers):
         setattr(row, name, convert(text_of(cell)))
     return row
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_LIST_DATE = re.compile(r"([A-Za-z]{3})\.? (\d{1,2})(?:st|nd|rd|th) (\d{4})")
+
+
+def _date(value: str) -> str | None:
+    """The list's own `Aug. 14th 2026` without strptime; any other form as parse_date reads it."""
+    match = _LIST_DATE.fullmatch(value.strip())
+    month = _MONTHS.get(match.group(1).lower()) if match else None
+    if month is None:
+        return parse_date(value)
+    try:
+        return date(int(match.group(3)), month, int(match.group(2))).isoformat()
+    except ValueError:
+        return parse_date(value)
+
+
+def _date_range(value: str | None) -> tuple[str | None, str | None]:
+    if not value or " - " not in value:
+        return None, None
+    start, _, end = value.partition(" - ")
+    return _date(start), _date(end)
 
 
 # What only the history list says about a challenge; the results page wins where both speak.
