@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.login import login_refusal
+from dpchallenge.scraperapi import scraperapi_mode
 from dpchallenge.store import read_records
 
 SITE_FILE = "site.json"
@@ -104,7 +105,9 @@ class DataFolder:
 
 
 def preflight(settings) -> DataFolder:
-    """Every check a crawl passes before its first request; raises RefusedToStart."""
+    """Every check a crawl passes before its first request; raises RefusedToStart (or
+    UsageError for a setting)."""
+    scraperapi_mode(settings)  # its add-on checks it only once the crawl has begun
     if refusal := login_refusal(settings):
         raise RefusedToStart(refusal)
     if jobdir := settings.get("JOBDIR"):

@@ -187,12 +187,6 @@ def test_a_ban_stop_exits_3(tmp_path):
     assert "next: the site kept serving its ban page" in summary(run.log)
 
 
-SCRAPERAPI_MODE_BUG = pytest.mark.xfail(
-    reason="since e361250 SCRAPERAPI_MODE is checked in ScraperApiAddon.update_settings, which "
-    "runs in crawler.crawl_async after the crawl command's checks: exit 1 with a UsageError "
-    "traceback in the log, nothing on stderr",
-    strict=True,
-)
 REFUSALS = [
     pytest.param(
         "images",
@@ -210,7 +204,6 @@ REFUSALS = [
         {"SCRAPERAPI_MODE": "bogus"},
         ["SCRAPERAPI_MODE", "bogus", "proxy"],
         id="unknown scraperapi mode",
-        marks=SCRAPERAPI_MODE_BUG,
     ),
     pytest.param(
         "challenges",
