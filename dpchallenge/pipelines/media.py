@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 FOLDERS = {"thumb": "thumbs", "full": "full"}
 IMAGE_SLOT = "dpc-images"
+# Files whose bytes are compared with each new file's: a placeholder served again within this
+# many files is noticed (~5 MB at most).
+SAME_BYTES_WINDOW = 50_000
 
 
 def image_slot_settings(settings) -> None:
@@ -103,7 +106,9 @@ class MediaPipeline(ImagesPipeline):
         self.base_url = settings.get("DPC_BASE_URL").rstrip("/")
         self.placeholder_sha256 = set(settings.getlist("DPC_PLACEHOLDER_SHA256"))
         self.facts: dict[str, dict] = {}
-        self.first_id_by_sha256: dict[str, int] = {}
+        # The image id of each recent file's bytes (by a 64-bit prefix of its sha256), oldest
+        # first: a window, since a dict of every file of a whole-site crawl is ~100 MB.
+        self.first_id_by_sha256: dict[int, int] = {}
         self.failures: dict[str, str] = {}
         self.kinds: set[str] = {"thumb"}
         self.hosts = allowed_hosts(self.base_url) | {
@@ -179,7 +184,9 @@ class MediaPipeline(ImagesPipeline):
         if facts["sha256"] in self.placeholder_sha256:
             raise ImageException("the site's placeholder for a removed image")
         image_id = request.meta["dpc_image_id"]
-        first_id = self.first_id_by_sha256.setdefault(facts["sha256"], image_id)
+        first_id = self.first_id_by_sha256.setdefault(int(facts["sha256"][:16], 16), image_id)
+        if len(self.first_id_by_sha256) > SAME_BYTES_WINDOW:
+            del self.first_id_by_sha256[next(iter(self.first_id_by_sha256))]
         if first_id != image_id:
             # Entries never share bytes: this is likely a placeholder not yet listed.
             self.crawler.stats.inc_value("dpc/files/same_bytes_as_another_image")
