@@ -110,6 +110,7 @@ class MediaPipeline(ImagesPipeline):
         # first: a window, since a dict of every file of a whole-site crawl is ~100 MB.
         self.first_id_by_sha256: dict[int, int] = {}
         self.failures: dict[str, str] = {}
+        self.pending: dict[int, list[Request]] = {}  # an item's file requests, until it completes
         self.kinds: set[str] = {"thumb"}
         self.hosts = allowed_hosts(self.base_url) | {
             host.lower() for host in settings.getlist("DPC_IMAGE_HOSTS")
@@ -144,7 +145,7 @@ class MediaPipeline(ImagesPipeline):
         if not isinstance(item, EntryItem | ImageItem):
             return []
         urls = self.file_urls(item)
-        return [
+        requests = [
             Request(
                 urls[kind],
                 callback=NO_CALLBACK,
@@ -153,6 +154,9 @@ class MediaPipeline(ImagesPipeline):
             )
             for kind in sorted(urls)
         ]
+        if requests:  # item_completed takes them back: Scrapy's fingerprints of them are cached
+            self.pending[id(item)] = requests
+        return requests
 
     def file_path(self, request, response=None, info=None, *, item=None):
         kind = request.meta["dpc_kind"]
@@ -207,7 +211,7 @@ class MediaPipeline(ImagesPipeline):
         return super().media_failed(failure, request, info)
 
     def item_completed(self, results, item, info):
-        requests = self.get_media_requests(item, info)
+        requests = self.pending.pop(id(item), None) or self.get_media_requests(item, info)
         self._forget(requests, info)
         records = []
         for request, (ok, result) in zip(requests, results):
