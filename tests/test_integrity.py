@@ -366,7 +366,11 @@ def test_the_wrapper_that_fills_the_disk_really_fails_writes(tmp_path):
     )
     done = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "diskfull.py"), "runspider", str(probe)],
-        env={**os.environ, "DISKFULL_DIR": str(tmp_path), "DISKFULL_BYTES": "4"},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"},
+            "DISKFULL_DIR": str(tmp_path),
+            "DISKFULL_BYTES": "4",
+        },
         capture_output=True,
         text=True,
         cwd=tmp_path,

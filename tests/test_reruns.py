@@ -167,7 +167,7 @@ def test_failed_pages_exit_1_with_a_summary_naming_failed_jsonl_and_a_clean_fini
 def test_ctrl_c_exits_3(tmp_path):
     data = tmp_path / "data"
     slow = FaultConfig(slow_seconds=0.5, slow_paths=("/challenge_results.php",))
-    with Replica(**SMALL, faults=slow) as replica:
+    with Replica(**{**SMALL, "challenges": 8}, faults=slow) as replica:
         process, log = start_crawl("challenges", replica, data, settings=ONE_AT_A_TIME)
         wait_for_lines(data / "entries.jsonl", 1, process)
         code = interrupt(process, signal.SIGINT)

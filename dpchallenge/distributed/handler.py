@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
@@ -11,6 +12,9 @@ from dpchallenge.scraperapi import ScraperApiDownloadHandler
 
 # From the handler to the site a request takes a few ms more or less than the one before it.
 MARGIN_SECONDS = 0.02
+# A worker whose event loop woke it later than this after its turn takes a new turn: sent late,
+# its request could come too close to the next worker's.
+LATE_SECONDS = 0.005
 
 
 class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
@@ -41,8 +45,12 @@ class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
     async def download_request(self, request):
         if self.fleet is not None and not request.meta.get("dont_obey_robotstxt"):
             key, delay = self.delay_for(request)
-            if delay > 0:
+            while delay > 0:
                 wait = self.fleet.reserve(key, delay + MARGIN_SECONDS)
+                turn = time.monotonic() + wait
                 if wait > 0:
                     await asyncio.sleep(wait)
+                if time.monotonic() - turn <= LATE_SECONDS:
+                    break
+                self.crawler.stats.inc_value("dpc/fleet/late_turns")
         return await super().download_request(request)
