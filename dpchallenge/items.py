@@ -77,6 +77,8 @@ class EntryItem:
     image_url: str | None = None
     thumbnail_path: str | None = None
     thumbnail_error: str | None = None  # why the thumbnail is not stored, when it is not
+    image_path: str | None = None  # the full-size file, with `crawl challenges -a full_res=1`
+    image_error: str | None = None
     crawled_at: str | None = None
 
 

@@ -34,8 +34,24 @@ def file_settled(images_dir: Path | None, path, size, error) -> bool:
     return (bool(path) and file_in_place(images_dir, path, size)) or known_absent(error)
 
 
-def done_challenges(data_dir: Path, images_dir: Path | None) -> set[int]:
-    """Challenges whose record is final and whose entries were all written with their thumbnail.
+ENTRY_FILE_FIELDS = {
+    "thumb": ("thumbnail_url", "thumbnail_path", "thumbnail_error"),
+    "full": ("image_url", "image_path", "image_error"),
+}
+
+
+def entry_settled(entry: dict, kinds: set[str], images_dir: Path | None) -> bool:
+    for kind in kinds:
+        url, path, error = (entry.get(name) for name in ENTRY_FILE_FIELDS[kind])
+        if url and not file_settled(images_dir, path, None, error):
+            return False
+    return True
+
+
+def done_challenges(
+    data_dir: Path, images_dir: Path | None, kinds: frozenset[str] = frozenset({"thumb"})
+) -> set[int]:
+    """Challenges whose record is final and whose entries were all written with their files.
 
     Entries go through the thumbnail downloads and may land after their challenge, so a
     challenge counts as done only once the entries file holds as many rows as it has entries.
@@ -44,10 +60,7 @@ def done_challenges(data_dir: Path, images_dir: Path | None) -> set[int]:
     for entry in read_dataset(data_dir, "entries.jsonl", "image_id"):
         settled[entry["image_id"]] = (
             entry.get("challenge_id"),
-            not entry.get("thumbnail_url")
-            or file_settled(
-                images_dir, entry.get("thumbnail_path"), None, entry.get("thumbnail_error")
-            ),
+            entry_settled(entry, kinds, images_dir),
         )
     rows: Counter = Counter(challenge_id for challenge_id, _ in settled.values())
     unsettled = {challenge_id for challenge_id, ok in settled.values() if not ok}

@@ -12,6 +12,7 @@ from dpchallenge.replica import Replica
 from dpchallenge.replica.jpeg import entry_jpeg
 
 PIPELINE_OWNED = {"crawled_at", "thumbnail_path", "thumbnail_error", "files"}
+PIPELINE_OWNED |= {"image_path", "image_error"}
 PIPELINE_OWNED |= {"score_distribution", "mos"}
 PIPELINE_OWNED |= {"mos_std", "mos_source"}
 

@@ -14,6 +14,7 @@ from dpchallenge.replica import FaultConfig, Replica, Site, pages
 
 SMALL = {"seed": 5, "challenges": 4, "entries": 4}
 PIPELINE_OWNED = {"crawled_at", "thumbnail_path", "thumbnail_error", "files"}
+PIPELINE_OWNED |= {"image_path", "image_error"}
 PIPELINE_OWNED |= {"score_distribution", "mos", "mos_std", "mos_source"}
 
 

@@ -7,6 +7,7 @@ import itertools
 import json
 
 from crawling import records, run_crawl
+from PIL import Image
 
 from dpchallenge.replica import REMOVED_PLACEHOLDER_SHA256, FaultConfig, Replica
 from dpchallenge.replica.jpeg import entry_jpeg, full_size, thumb_size
@@ -147,3 +148,20 @@ def test_the_image_host_has_its_own_slot_and_delay(tmp_path):
     assert min(file_gaps) >= 0.3 * (1 - jitter) * 0.98
     assert sum(file_gaps) / len(file_gaps) >= 0.3 * 0.85
     assert min(b.time - a.time for a, b in itertools.pairwise(pages)) < 0.3
+
+
+def test_challenges_with_full_res_stores_each_entrys_full_size_file_too(tmp_path):
+    with Replica(**SMALL) as replica:
+        first = run_crawl("challenges", replica, tmp_path, "full_res=1")
+        replica.clear_requests()
+        again = run_crawl("challenges", replica, tmp_path, "full_res=1")
+        asked = [r.path for r in replica.requests if "/1200/" in r.path or "results" in r.path]
+    assert first.returncode == 0 and again.returncode == 0, first.log[-2000:]
+    entries = records(tmp_path / "entries.jsonl", "image_id")
+    with_file = [e for e in entries if e["image_url"]]
+    assert with_file
+    for entry in with_file:
+        assert entry["image_path"] == f"full/{entry['image_id']}.jpg"
+        with Image.open(tmp_path / "images" / entry["image_path"]) as image:
+            image.load()
+    assert asked == [], "the rerun finds every file in place"

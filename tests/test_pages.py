@@ -15,6 +15,8 @@ PIPELINE_FIELDS = {
     "crawled_at",
     "thumbnail_path",
     "thumbnail_error",
+    "image_path",
+    "image_error",
     "files",
     "score_distribution",
     "mos",

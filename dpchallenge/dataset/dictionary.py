@@ -36,6 +36,8 @@ RECORD_MEANINGS = {
     "thumbnail_path": "the stored thumbnail, relative to the image store",
     "extra_info": "Photograph Information lines without a field ({label: value})",
     "thumbnail_error": "why the thumbnail could not be stored, or null",
+    "image_path": "the stored full-size file (`crawl challenges -a full_res=1`), or null",
+    "image_error": "why the full-size file could not be stored, or null",
     "crawled_at": "when the page was fetched (ISO 8601, UTC)",
 }
 

@@ -58,6 +58,10 @@ class FailedLedgerExtension:
                     item.thumbnail_path,
                     item.thumbnail_error,
                 )
+            if item.image_path or item.image_error:
+                self.file_outcome(
+                    "full", item.image_id, item.image_url, item.image_path, item.image_error
+                )
         elif isinstance(item, ImageItem):
             self.ledger.succeeded("image", item.image_id)
             for stored in item.files or []:

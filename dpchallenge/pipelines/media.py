@@ -132,7 +132,7 @@ class MediaPipeline(ImagesPipeline):
     def file_urls(self, item) -> dict[str, str]:
         """The files this run stores for an item, by kind; other hosts' files are refused."""
         urls = {"thumb": item.thumbnail_url, "full": item.image_url}
-        kinds = self.kinds if isinstance(item, ImageItem) else {"thumb"}
+        kinds = self.kinds
         wanted, refused = on_hosts({k: urls[k] for k in sorted(kinds) if urls[k]}, self.hosts)
         for kind, url in refused.items():
             self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
@@ -241,9 +241,10 @@ class MediaPipeline(ImagesPipeline):
                 )
             records.append(record)
         if isinstance(item, EntryItem):
-            thumb = next((r for r in records if r["kind"] == "thumb"), None)
-            item.thumbnail_path = thumb["path"] if thumb else None
-            item.thumbnail_error = thumb.get("error") if thumb else None
+            stored = {r["kind"]: r for r in records}
+            thumb, full = stored.get("thumb", {}), stored.get("full", {})
+            item.thumbnail_path, item.thumbnail_error = thumb.get("path"), thumb.get("error")
+            item.image_path, item.image_error = full.get("path"), full.get("error")
         elif isinstance(item, ImageItem):
             item.files = records + self._kept_files(item, {r["kind"] for r in records})
         return item

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from dpchallenge.arguments import truthy
 from dpchallenge.pages import parse_history, parse_results
 from dpchallenge.pages.history import fill_from_history
 from dpchallenge.pages.results import expected_rows, results_incomplete
@@ -16,10 +17,22 @@ logger = logging.getLogger(__name__)
 class ResultsPages(DpcSpider):
     """Reads results pages (all of a paged listing) into a ChallengeItem and its EntryItems."""
 
+    arguments = {**DpcSpider.arguments, "full_res": truthy}
+    defaults = {**DpcSpider.defaults, "full_res": "0"}
+
+    @property
+    def file_kinds(self) -> set[str]:
+        """Each entry's thumbnail, and with -a full_res=1 its full-size file as well."""
+        return {"thumb", "full"} if self.full_res else {"thumb"}
+
+    def entry_files(self, entries) -> int:
+        urls = {"thumb": "thumbnail_url", "full": "image_url"}
+        return sum(1 for e in entries for k in self.file_kinds if getattr(e, urls[k]))
+
     def done_challenges(self) -> set[int]:
         if self.refresh:
             return set()
-        return done_challenges(self.data_dir, self.images_dir)
+        return done_challenges(self.data_dir, self.images_dir, frozenset(self.file_kinds))
 
     def results_request(self, challenge_id: int, history: dict | None = None, **kwargs):
         self.listed[challenge_id] = history
@@ -55,7 +68,7 @@ class ResultsPages(DpcSpider):
         if page == "results" and request is not None:
             estimate = (request.cb_kwargs.get("history") or {}).get("entries") or 0
             self.expect("entries", -estimate)
-            self.expect("files", -estimate)
+            self.expect("files", -estimate * len(self.file_kinds))
 
     def parse_results(self, response, history=None):
         result = parse_results(response)
@@ -66,7 +79,7 @@ class ResultsPages(DpcSpider):
         challenge, entries = result.items[0], result.items[1:]
         estimate = (history or {}).get("entries") or 0
         self.expect("entries", len(entries) - estimate)
-        self.expect("files", sum(1 for e in entries if e.thumbnail_url) - estimate)
+        self.expect("files", self.entry_files(entries) - estimate * len(self.file_kinds))
         self.crawler.stats.inc_value(f"dpc/challenges/{challenge.status}")
         if result.kind == "invalid":
             logger.info("challenge %s: invalid id (%s)", challenge.challenge_id, response.url)
@@ -106,7 +119,7 @@ class ResultsPages(DpcSpider):
         self.count_page(result, "results", response.url)
         entries = result.items[1:]
         self.expect("entries", len(entries))
-        self.expect("files", sum(1 for e in entries if e.thumbnail_url))
+        self.expect("files", self.entry_files(entries))
         for entry in entries:
             yield self.stamped(entry)
         yield from self.rest_of_listing(response, challenge, rows + len(entries), pages)
@@ -139,6 +152,6 @@ class ChallengesSpider(ResultsPages):
             rows.append(row)
         self.expect("challenges", len(rows))
         self.expect("entries", sum(row.entries or 0 for row in rows))
-        self.expect("files", sum(row.entries or 0 for row in rows))
+        self.expect("files", sum(row.entries or 0 for row in rows) * len(self.file_kinds))
         for row in rows:
             yield self.results_request(row.challenge_id, history=vars(row).copy())

@@ -60,5 +60,5 @@ class ResultsSpider(ResultsPages):
         """The results request, its entries counted in the progress totals from `history`."""
         estimate = (history or {}).get("entries") or 0
         self.expect("entries", estimate)
-        self.expect("files", estimate)
+        self.expect("files", estimate * len(self.file_kinds))
         return self.results_request(challenge_id, history=history)
