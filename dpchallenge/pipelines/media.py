@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 FOLDERS = {"thumb": "thumbs", "full": "full"}
 IMAGE_SLOT = "dpc-images"
 # Files whose bytes are compared with each new file's: a placeholder served again within this
-# many files is noticed (~5 MB at most).
-SAME_BYTES_WINDOW = 50_000
+# many files is noticed (~1 MB at most).
+SAME_BYTES_WINDOW = 10_000
 
 
 def image_slot_settings(settings) -> None:
