@@ -26,7 +26,7 @@ def _mark_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.verified")
 
 
-def _trusted_size(path: Path) -> int:
+def trusted_size(path: Path) -> int:
     """Bytes at the start of the file that a clean close left verified, or 0."""
     try:
         mark = json.loads(_mark_path(path).read_text())
@@ -46,16 +46,18 @@ def mark_verified(path: Path) -> None:
         pass  # only a speed-up: the next open verifies the whole file
 
 
-def whole_lines(path: Path, key: str) -> Iterator[tuple[int | None, bytes]]:
-    """Every line with the id it carries, or None for a line that is not a whole record.
+def whole_lines(path: Path, key: str, start: int = 0) -> Iterator[tuple[int | None, bytes]]:
+    """Every line (from byte `start`, a line's start) with its id, or None for a line that is
+    not a whole record.
 
     Past the verified start of the file, a line is whole only if it parses as JSON: a torn
     write followed by a later append can start and end like a record.
     """
     head = _head_pattern(key)
-    trusted = _trusted_size(path)
-    offset = 0
+    trusted = trusted_size(path)
+    offset = start
     with path.open("rb") as handle:
+        handle.seek(start)
         for line in handle:
             match = head.match(line)
             whole = match is not None and line.endswith(b"}\n")

@@ -1,51 +1,86 @@
 """What the dataset files say is done: the rerun fetches everything else.
 
-The files are the truth, not JOBDIR: a record counts only with the files it points at in place.
+The files are the truth, not JOBDIR: a record counts only with the files it names in the image
+store (a file known to be absent, e.g. a removed image, is settled too). The records are read
+through their cached facts (dpchallenge/facts.py), the store through one listing per folder.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
+from dpchallenge.facts import dataset_facts
+from dpchallenge.pipelines.validation import entry_disqualified
 from dpchallenge.store import read_dataset
 
-FILE_URL_FIELDS = {"thumb": "thumbnail_url", "full": "image_url"}
+KINDS = ("thumb", "full")
 # File failures that another fetch would not mend: the record is final without the file.
 ABSENT_REASONS = ("placeholder", "HTTP 404", "HTTP 410")
+ENTRY_FILE_FIELDS = {
+    "thumb": ("thumbnail_url", "thumbnail_path", "thumbnail_error"),
+    "full": ("image_url", "image_path", "image_error"),
+}
+IMAGE_URL_FIELDS = {"thumb": "thumbnail_url", "full": "image_url"}
 
 
 def known_absent(reason: str | None) -> bool:
     return bool(reason) and any(marker in reason for marker in ABSENT_REASONS)
 
 
-def file_in_place(images_dir: Path | None, path: str, size: int | None = None) -> bool:
-    """The file exists (with its recorded size); a remote store is taken on trust."""
-    if images_dir is None:
-        return True
-    try:
-        stat = (images_dir / path).stat()
-    except OSError:
-        return False
-    return size is None or stat.st_size == size
+def settled_file(url, path, error) -> tuple | None:
+    """What the done check needs of one file: None when there is nothing to fetch."""
+    if not url or known_absent(error):
+        return None
+    return (path,)
 
 
-def file_settled(images_dir: Path | None, path, size, error) -> bool:
-    return (bool(path) and file_in_place(images_dir, path, size)) or known_absent(error)
+def entry_facts(record: dict) -> tuple:
+    """challenge id, average vote, disqualified, then each kind's file (see settled_file)."""
+    files = tuple(settled_file(*(record.get(f) for f in ENTRY_FILE_FIELDS[k])) for k in KINDS)
+    return (record.get("challenge_id"), record.get("avg_vote"), entry_disqualified(record), *files)
 
 
-ENTRY_FILE_FIELDS = {
-    "thumb": ("thumbnail_url", "thumbnail_path", "thumbnail_error"),
-    "full": ("image_url", "image_path", "image_error"),
-}
+def image_facts(record: dict) -> tuple:
+    stored = {f.get("kind"): f for f in record.get("files") or []}
+    facts = []
+    for kind in KINDS:
+        got = stored.get(kind) or {}
+        url = record.get(IMAGE_URL_FIELDS[kind])
+        facts.append(settled_file(url, got.get("path") or "", got.get("error")))
+    return tuple(facts)
 
 
-def entry_settled(entry: dict, kinds: set[str], images_dir: Path | None) -> bool:
-    for kind in kinds:
-        url, path, error = (entry.get(name) for name in ENTRY_FILE_FIELDS[kind])
-        if url and not file_settled(images_dir, path, None, error):
+class StoredFiles:
+    """Which files the local image store holds, one folder listing at a time."""
+
+    def __init__(self, images_dir: Path | None):
+        self.images_dir = images_dir
+        self.listed: dict[str, set[str]] = {}
+
+    def holds(self, path: str | None) -> bool:
+        if not path:
             return False
-    return True
+        if self.images_dir is None:
+            return True  # a remote store (s3://, gs://) is taken on trust
+        folder, _, name = path.rpartition("/")
+        if folder not in self.listed:
+            try:
+                with os.scandir(self.images_dir / folder) as entries:
+                    self.listed[folder] = {entry.name for entry in entries}
+            except OSError:
+                self.listed[folder] = set()
+        return name in self.listed[folder]
+
+    def settled(self, files: tuple, kinds) -> bool:
+        return all(
+            files[i] is None or self.holds(files[i][0]) for i, k in enumerate(KINDS) if k in kinds
+        )
+
+
+def entries_facts(data_dir: Path) -> dict[int, tuple]:
+    return dataset_facts(data_dir, "entries.jsonl", "image_id", "entries-1", entry_facts)
 
 
 def done_challenges(
@@ -56,14 +91,13 @@ def done_challenges(
     Entries go through the thumbnail downloads and may land after their challenge, so a
     challenge counts as done only once the entries file holds as many rows as it has entries.
     """
-    settled: dict[int, tuple[int, bool]] = {}  # image id: challenge, thumbnail settled
-    for entry in read_dataset(data_dir, "entries.jsonl", "image_id"):
-        settled[entry["image_id"]] = (
-            entry.get("challenge_id"),
-            entry_settled(entry, kinds, images_dir),
-        )
-    rows: Counter = Counter(challenge_id for challenge_id, _ in settled.values())
-    unsettled = {challenge_id for challenge_id, ok in settled.values() if not ok}
+    store = StoredFiles(images_dir)
+    rows: Counter = Counter()
+    unsettled: set[int] = set()
+    for challenge_id, _vote, _dq, *files in entries_facts(data_dir).values():
+        rows[challenge_id] += 1
+        if not store.settled(tuple(files), kinds):
+            unsettled.add(challenge_id)
     done = set()
     for record in read_dataset(data_dir, "challenges.jsonl", "challenge_id"):
         challenge_id, status = record["challenge_id"], record.get("status")
@@ -76,26 +110,11 @@ def done_challenges(
     return done
 
 
-def image_settled(record: dict, kinds: set[str], images_dir: Path | None) -> bool:
-    files = {f.get("kind"): f for f in record.get("files") or []}
-    for kind in kinds:
-        if not record.get(FILE_URL_FIELDS[kind]):
-            continue  # the page shows no such file (a removed image)
-        stored = files.get(kind)
-        if stored is None or not file_settled(
-            images_dir, stored.get("path"), stored.get("bytes"), stored.get("error")
-        ):
-            return False
-    return True
-
-
 def done_images(data_dir: Path, kinds: set[str], images_dir: Path | None) -> set[int]:
     """Images whose record is written with every file of `kinds` in place or known absent."""
-    return {
-        record["image_id"]
-        for record in read_dataset(data_dir, "images.jsonl", "image_id")
-        if image_settled(record, kinds, images_dir)
-    }
+    store = StoredFiles(images_dir)
+    facts = dataset_facts(data_dir, "images.jsonl", "image_id", "images-1", image_facts)
+    return {image_id for image_id, files in facts.items() if store.settled(files, kinds)}
 
 
 def images_dir_of(settings) -> Path | None:

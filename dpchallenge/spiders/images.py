@@ -6,10 +6,9 @@ import logging
 
 from dpchallenge.arguments import one_of, truthy
 from dpchallenge.pages import parse_history, parse_image, parse_results
-from dpchallenge.pipelines.validation import disqualified_disagreement, entry_disqualified
+from dpchallenge.pipelines.validation import disqualified_disagreement
 from dpchallenge.spiders.base import DpcSpider
-from dpchallenge.store import read_dataset
-from dpchallenge.worklist import done_images
+from dpchallenge.worklist import done_images, entries_facts
 
 # -a order=…: the order of the image pages, from what entries.jsonl says of each entry.
 ORDERS = {
@@ -87,12 +86,16 @@ class ImagesSpider(DpcSpider):
         """
         wanted = set(self.challenge_ids)
         known = []
-        for record in read_dataset(self.data_dir, "entries.jsonl", "image_id"):
-            if only is not None and record["image_id"] not in only:
+        for image_id, (challenge_id, avg_vote, disqualified, *_files) in entries_facts(
+            self.data_dir
+        ).items():
+            if only is not None and image_id not in only:
                 continue
-            self.row_disqualified[record["image_id"]] = entry_disqualified(record)
-            if not wanted or record.get("challenge_id") in wanted:
-                known.append({k: record.get(k) for k in ("image_id", "challenge_id", "avg_vote")})
+            self.row_disqualified[image_id] = disqualified
+            if not wanted or challenge_id in wanted:
+                known.append(
+                    {"image_id": image_id, "challenge_id": challenge_id, "avg_vote": avg_vote}
+                )
         return known
 
     def request_for(self, kind, record_id):

@@ -1,0 +1,70 @@
+"""Small facts of each record of a dataset file (its files, its challenge), cached beside the file.
+
+Deciding what is done must not mean decoding a million records with their comments at every
+start: the facts of the lines a clean close left verified are kept in `.<file>.facts`, and
+only the lines appended since are read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+from dpchallenge.store import dataset_paths, trusted_size, whole_lines
+
+
+def _load(cache: Path, version: str, inode: int, size: int) -> tuple[int, dict]:
+    try:
+        with cache.open("rb") as handle:
+            saved = pickle.load(handle)
+    except Exception:  # missing, torn or from another version: read the file afresh
+        return 0, {}
+    if saved.get("version") != version or saved.get("inode") != inode or saved["size"] > size:
+        return 0, {}
+    return saved["size"], saved["facts"]
+
+
+def _save(cache: Path, version: str, inode: int, size: int, facts: dict) -> None:
+    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            pickle.dump(
+                {"version": version, "inode": inode, "size": size, "facts": facts},
+                handle,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        os.replace(temporary, cache)
+    except OSError:  # only a speed-up: the next start reads the file again
+        temporary.unlink(missing_ok=True)
+
+
+def file_facts(path: Path, key: str, version: str, extract: Callable[[dict], tuple]) -> dict:
+    """id → extract(record) for the newest whole line of each id in one file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    cache = path.with_name(f".{path.name}.facts")
+    start, facts = _load(cache, version, stat.st_ino, stat.st_size)
+    offset = 0
+    read = False
+    for record_id, line in whole_lines(path, key, start=start):
+        offset += len(line)
+        if record_id is not None:
+            facts[record_id] = extract(json.loads(line))
+            read = True
+    verified = trusted_size(path)
+    if read and verified == stat.st_size == start + offset:
+        _save(cache, version, stat.st_ino, verified, facts)
+    return facts
+
+
+def dataset_facts(data_dir: Path, name: str, key: str, version: str, extract) -> dict:
+    """The same over a dataset file and its parts; a later file's line wins."""
+    merged: dict = {}
+    for path in dataset_paths(data_dir, name):
+        merged.update(file_facts(path, key, version, extract))
+    return merged
