@@ -67,3 +67,36 @@ def test_an_untouched_file_is_not_rewritten(tmp_path):
     store.open()
     store.close()
     assert path.stat().st_ino == before
+
+
+def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_decoded(
+    tmp_path, monkeypatch
+):
+    from dpchallenge import facts as facts_module
+    from dpchallenge.facts import file_facts
+
+    path = tmp_path / "images.jsonl"
+    store = JsonLinesStore(path, "image_id")
+    store.open()
+    for image_id in (1, 2):
+        store.write({"image_id": image_id, "title": f"t{image_id}"})
+    store.close()
+
+    def title(record):
+        return (record["title"],)
+
+    assert file_facts(path, "image_id", "v", title) == {1: ("t1",), 2: ("t2",)}
+    assert (tmp_path / ".images.jsonl.facts").exists()
+    decoded = []
+    real_loads = facts_module.json.loads
+    monkeypatch.setattr(
+        facts_module.json, "loads", lambda line: decoded.append(line) or real_loads(line)
+    )
+    with path.open("ab") as handle:  # a later run's appends, then a crash mid-line
+        handle.write(b'{"image_id": 3, "title": "t3"}\n{"image_id": 4, "tit')
+    assert file_facts(path, "image_id", "v", title) == {1: ("t1",), 2: ("t2",), 3: ("t3",)}
+    records_decoded = {bytes(line)[:15] for line in decoded if isinstance(line, bytes)}
+    assert records_decoded == {b'{"image_id": 3,'}, "only the appended whole line is decoded"
+    path.write_bytes(b'{"image_id": 9, "title": "t9"}\n')  # replaced (a compaction, a merge)
+    assert file_facts(path, "image_id", "v", title) == {9: ("t9",)}
+    assert file_facts(path, "image_id", "other version", title) == {9: ("t9",)}
