@@ -211,6 +211,9 @@ def git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
+START_COMMIT = git_commit()
+
+
 def write_results(name: str, figures: dict) -> Path:
     """benchmarks/results/<name>.json: the figures, their baselines, the machine and the commit."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -218,7 +221,7 @@ def write_results(name: str, figures: dict) -> Path:
     document = {
         "benchmark": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
+        "commit": START_COMMIT,  # the code the benchmark started with (others may commit meanwhile)
         "machine": machine(),
         **figures,
     }
