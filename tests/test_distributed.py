@@ -13,6 +13,7 @@ from pathlib import Path
 from crawling import ROOT, child_env, finished, records, run_crawl, start_crawl
 from redis_server import redis_server
 
+from dpchallenge.distributed.fleet import Fleet
 from dpchallenge.replica import Replica
 from dpchallenge.store import dataset_paths
 
@@ -93,3 +94,24 @@ def test_two_workers_one_killed_and_restarted_write_every_record_once(tmp_path):
     before = (data / "images.jsonl").read_bytes()
     again = scrapy("merge", data)
     assert again.returncode == 0 and (data / "images.jsonl").read_bytes() == before
+
+
+def test_scraperapi_places_are_shared_by_the_fleet_and_a_dead_workers_expire(tmp_path):
+    with redis_server(tmp_path) as url:
+        one, two = Fleet(url, "images", "w1"), Fleet(url, "images", "w2")
+        assert one.take_place("w1:a", 2, longest=60)
+        assert two.take_place("w2:a", 2, longest=60)
+        assert not two.take_place("w2:b", 2, longest=60), "two places, both taken"
+        one.free_place("w1:a")
+        assert two.take_place("w2:b", 2, longest=60)
+        time.sleep(0.3)  # w2's two places now look like those of a worker that died
+        assert one.take_place("w1:c", 2, longest=0.2)
+
+
+def test_the_fleet_spaces_requests_to_a_host_by_its_delay(tmp_path):
+    with redis_server(tmp_path) as url:
+        one, two = Fleet(url, "images", "w1"), Fleet(url, "images", "w2")
+        waits = [fleet.reserve("example.org", 0.5) for fleet in (one, two, one, two)]
+        assert waits[0] == 0
+        assert [round(b - a, 2) for a, b in itertools.pairwise(waits)] == [0.5, 0.5, 0.5]
+        assert one.reserve("images.example.org", 0.5) == 0, "each host its own"

@@ -3,7 +3,8 @@
 - `alive:<worker>`: set with a short expiry and renewed while the worker runs;
 - `inflight:<worker>`: the pages (`kind:id`) it took from the queue and has not finished;
 - `settled`: pages given up on or known to give no record (invalid ids) in this crawl;
-- `next:<slot>`: the earliest time the next request to a host may leave, fleet-wide.
+- `next:<slot>`: the earliest time the next request to a host may leave, fleet-wide;
+- `places`: the requests in flight through ScraperAPI, fleet-wide, up to its concurrency.
 
 A killed worker's in-flight pages are taken over (SPOP: each by one worker only) and queued again.
 """
@@ -24,6 +25,20 @@ return string.format('%.6f', start - t)
 """
 
 
+# A request through ScraperAPI holds one of the fleet's places until it ends; a place whose
+# worker died is freed once it is older than the longest a request may take.
+TAKE_PLACE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - tonumber(ARGV[3]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], t, ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 def page_key(kind: str, record_id) -> str:
     return f"{kind}:{'' if record_id is None else record_id}"
 
@@ -39,6 +54,7 @@ class Fleet:
         self.prefix = f"dpc:{spider_name}:"
         self.worker = worker
         self._reserve = self.server.register_script(RESERVE)
+        self._take_place = self.server.register_script(TAKE_PLACE)
 
     def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -103,3 +119,11 @@ class Fleet:
     def reserve(self, slot: str, delay: float) -> float:
         """Seconds to wait before a request to `slot` may leave, the fleet's delay kept."""
         return float(self._reserve(keys=[self.key("next", slot)], args=[f"{delay:.6f}"]))
+
+    def take_place(self, token: str, places: int, longest: float) -> bool:
+        """One of the fleet's `places` for a request through ScraperAPI, if one is free."""
+        key = self.key("places")
+        return bool(self._take_place(keys=[key], args=[places, token, f"{longest:.3f}"]))
+
+    def free_place(self, token: str) -> None:
+        self.server.zrem(self.key("places"), token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
@@ -15,6 +16,7 @@ MARGIN_SECONDS = 0.02
 # A worker whose event loop woke it later than this after its turn takes a new turn: sent late,
 # its request could come too close to the next worker's.
 LATE_SECONDS = 0.005
+PLACE_POLL_SECONDS = 0.05
 
 
 class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
@@ -43,6 +45,24 @@ class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
         return key, delay
 
     async def download_request(self, request):
+        if self.fleet is not None and self.key and not request.url.startswith(self.direct_prefixes):
+            return await self.through_a_place(request)
+        return await self.paced(request)
+
+    async def through_a_place(self, request):
+        """Through ScraperAPI the politeness is its concurrency, fleet-wide (its many addresses
+        are not the site's one)."""
+        token = f"{self.fleet.worker}:{uuid.uuid4().hex}"
+        places = self.crawler.settings.getint("SCRAPERAPI_CONCURRENCY")
+        longest = request.meta.get("download_timeout", self.default_timeout) + 30
+        while not self.fleet.take_place(token, places, longest):
+            await asyncio.sleep(PLACE_POLL_SECONDS)
+        try:
+            return await super().download_request(request)
+        finally:
+            self.fleet.free_place(token)
+
+    async def paced(self, request):
         if self.fleet is not None and not request.meta.get("dont_obey_robotstxt"):
             key, delay = self.delay_for(request)
             while delay > 0:
