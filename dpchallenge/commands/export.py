@@ -7,9 +7,16 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from dpchallenge.dataset.export import WRITERS, Exporter, Options, report_problems
 from dpchallenge.dataset.source import DataError
 from dpchallenge.dataset.splits import parse_fractions
+
+
+def exports():
+    """The export code, imported when a command runs: Scrapy loads every project command for
+    each crawl, and this brings pyarrow and numpy (~38 MB)."""
+    from dpchallenge.dataset import export
+
+    return export
 
 
 def data_paths(settings) -> tuple[Path, Path]:
@@ -32,7 +39,7 @@ class Command(ScrapyCommand):
     name = "export"
 
     def syntax(self) -> str:
-        return f"{{{'|'.join(WRITERS)}}} --out DIR [options]"
+        return f"{{{'|'.join(exports().WRITERS)}}} --out DIR [options]"
 
     def short_desc(self) -> str:
         return "Export the crawl in DPC_DATA_DIR as a dataset"
@@ -55,12 +62,13 @@ class Command(ScrapyCommand):
         parser.add_argument("--min-votes", metavar="N", help="leave out images with fewer votes")
         parser.add_argument("--shard-size", default="10000", help="samples per webdataset shard")
 
-    def options(self, args, opts) -> tuple[str, Options] | None:
-        if len(args) != 1 or args[0] not in WRITERS:
+    def options(self, args, opts) -> tuple[str, object] | None:
+        formats = exports().WRITERS
+        if len(args) != 1 or args[0] not in formats:
             given = " ".join(args) or "nothing"
             fail(
                 self,
-                f"expected one format of {', '.join(WRITERS)} (and known options), got {given}",
+                f"expected one format of {', '.join(formats)} (and known options), got {given}",
                 2,
             )
             return None
@@ -68,7 +76,7 @@ class Command(ScrapyCommand):
             fail(self, "--out DIR is required", 2)
             return None
         try:
-            options = Options(
+            options = exports().Options(
                 splits=parse_fractions(opts.splits),
                 seed=_integer("--seed", opts.seed),
                 files=opts.files,
@@ -98,7 +106,7 @@ class Command(ScrapyCommand):
         fmt, options = parsed
         try:
             data_dir, store = data_paths(self.settings)
-            exporter = Exporter(data_dir, store, fmt, options)
+            exporter = exports().Exporter(data_dir, store, fmt, options)
             manifest = exporter.run(opts.out)
         except DataError as error:
             fail(self, str(error), 1)
@@ -110,7 +118,7 @@ class Command(ScrapyCommand):
                 1,
             )
             return
-        self.exitcode = report_problems(exporter, manifest)
+        self.exitcode = exports().report_problems(exporter, manifest)
         counts = manifest["counts"]
         split_text = ", ".join(f"{k} {v}" for k, v in counts["per_split"].items())
         left = sum(manifest["left_out"].values())
