@@ -182,6 +182,7 @@ def figures(facts: Facts, out: Path, ava_shares: dict | None) -> list[tuple[str,
         labels, [facts.status[k] for k in labels], color=["#4c72b0", "#c44e52", "#8c8c8c"]
     )
     ax.bar_label(bars)
+    ax.set_ylim(0, max(1, *(bar.get_height() for bar in bars)) * 1.12)  # room for the labels
     ax.set(ylabel="images", title="Placed, disqualified and removed entries")
     made.append((_save(fig, out, "disqualified_removed.png"), "Disqualified and removed counts"))
 
