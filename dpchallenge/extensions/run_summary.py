@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from scrapy import signals
+
+from dpchallenge.distributed import part_name
+from dpchallenge.ledger import LEDGER_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +59,19 @@ class RunSummary:
         failed = {k: v for k, v in failed.items() if v}
         status = exit_status(reason, sum(failed.values()))
         self.crawler.stats.set_value("dpc/exit_code", status)
-        data_dir = self.crawler.settings.get("DPC_DATA_DIR")
+        settings = self.crawler.settings
+        ledger = Path(settings.get("DPC_DATA_DIR")) / part_name(LEDGER_NAME, settings)
         lines = [
             f"{spider.name} {'finished' if reason == 'finished' else 'stopped: ' + reason}",
             "written: " + (", ".join(f"{n} {k}" for k, n in written.items()) or "nothing"),
             "skipped as done: " + (", ".join(f"{n} {k}" for k, n in skipped.items()) or "none"),
         ]
         if failed:
-            ledger = stats.get("dpc/failed_ledger/entries", 0)
+            still = stats.get("dpc/failed_ledger/entries", 0)
             lines.append(
                 "failed: "
                 + ", ".join(f"{n} {k}" for k, n in failed.items())
-                + f" ({ledger} still failing are listed in {data_dir}/failed.jsonl)"
+                + f" ({still} still failing are listed in {ledger})"
             )
         if reason != "finished":
             why = STOP_ADVICE.get(reason, "it stopped early")

@@ -41,7 +41,6 @@ class BanMiddleware:
         self.in_a_row = 0
         self.paused_until = 0.0
         self.stopping = False
-        self.closing: asyncio.Future | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -106,4 +105,3 @@ class BanMiddleware:
             f"the site served its ban page {self.in_a_row} times in a row (last: {url}); "
             "the work left is kept",
         )
-        self.closing = getattr(self.crawler, "dpc_closing", None)
