@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from crawling import ROOT, child_env, finished, records, run_crawl, start_crawl
 from redis_server import redis_server
 
 from dpchallenge.distributed.fleet import Fleet
-from dpchallenge.replica import Replica
+from dpchallenge.replica import FaultConfig, Replica
 from dpchallenge.store import dataset_paths
 
 CRAWL_DELAY = 0.05
@@ -115,3 +116,22 @@ def test_the_fleet_spaces_requests_to_a_host_by_its_delay(tmp_path):
         assert waits[0] == 0
         assert [round(b - a, 2) for a, b in itertools.pairwise(waits)] == [0.5, 0.5, 0.5]
         assert one.reserve("images.example.org", 0.5) == 0, "each host its own"
+
+
+def test_a_worker_whose_file_keeps_failing_ends_with_it_listed_not_in_a_loop(tmp_path):
+    data = tmp_path / "data"
+    with redis_server(tmp_path) as url, Replica(seed=5, challenges=4, entries=4) as replica:
+        assert run_crawl("challenges", replica, data).returncode == 0
+        bad = replica.site.expected_images()[0]["image_id"]
+        replica.reset_faults(
+            FaultConfig(permanent_corrupt_image_ids={bad}, fault_hosts=("images",))
+        )
+        fleet = {"REDIS_URL": url, "DPC_ARCHIVE": "0", "DPC_WORKER": "solo"}
+        run = run_crawl("images", replica, data, "full_res=1", settings=fleet, timeout=60)
+        asked = [r.path for r in replica.requests if r.path == f"/image.php?IMAGE_ID={bad}"]
+    assert run.returncode == 1, run.log[-3000:]
+    stats = json.loads((data / "stats" / "images.solo.json").read_text())  # a worker's own
+    assert stats["dpc/fleet/finished"] is True
+    assert len(asked) == 1, "fetched once, not again and again by the sweep"
+    failed = (data / "failed.solo.jsonl").read_text()
+    assert f'"id": {bad}' in failed

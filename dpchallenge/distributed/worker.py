@@ -17,8 +17,9 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
-from dpchallenge.items import ChallengeItem, ImageItem
+from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
+from dpchallenge.worklist import known_absent
 
 logger = logging.getLogger(__name__)
 BEAT_SECONDS = 2.0
@@ -94,10 +95,17 @@ class FleetWorker:
         self.fleet_finished = True
 
     def item_scraped(self, item, response=None, spider=None):
+        """A page done; one whose file failed is settled, so the sweep does not queue it forever
+        (it is in the failed ledger for the next run)."""
         if isinstance(item, ImageItem):
-            self.fleet.finished("image", item.image_id)
+            failed = any(not f.get("path") and not known_absent(f.get("error")) for f in item.files)
+            (self.fleet.settle if failed else self.fleet.finished)("image", item.image_id)
         elif isinstance(item, ChallengeItem):
             self.fleet.finished("results", item.challenge_id)
+        elif isinstance(item, EntryItem):
+            errors = (item.thumbnail_error, item.image_error)
+            if any(error and not known_absent(error) for error in errors):
+                self.fleet.settle("results", item.challenge_id)
 
     def page_failed(self, kind, record_id, url, reason):
         self.fleet.settle(kind, record_id)
