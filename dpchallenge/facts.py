@@ -7,12 +7,13 @@ only the lines appended since are read.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
 
+from dpchallenge.files import write_atomically
 from dpchallenge.store import dataset_paths, trusted_size, whole_lines
 
 
@@ -28,17 +29,9 @@ def _load(cache: Path, version: str, inode: int, size: int) -> tuple[int, dict]:
 
 
 def _save(cache: Path, version: str, inode: int, size: int, facts: dict) -> None:
-    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            pickle.dump(
-                {"version": version, "inode": inode, "size": size, "facts": facts},
-                handle,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        os.replace(temporary, cache)
-    except OSError:  # only a speed-up: the next start reads the file again
-        temporary.unlink(missing_ok=True)
+    saved = {"version": version, "inode": inode, "size": size, "facts": facts}
+    with contextlib.suppress(OSError):  # only a speed-up: the next start reads the file again
+        write_atomically(cache, pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def file_facts(path: Path, key: str, version: str, extract: Callable[[dict], tuple]) -> dict:

@@ -16,8 +16,12 @@ logger = logging.getLogger(__name__)
 
 def session_cookie_values(crawler) -> list[str]:
     """The cookies the site set (the session among them): as good as the password."""
+    try:
+        middlewares = crawler.engine.downloader.middleware.middlewares
+    except RuntimeError:  # no engine yet: no cookies either
+        return []
     values = []
-    for middleware in crawler.engine.downloader.middleware.middlewares:
+    for middleware in middlewares:
         for jar in (getattr(middleware, "jars", None) or {}).values():
             values.extend(cookie.value for cookie in jar.jar if cookie.value)
     return [value for value in values if len(value) >= 8]

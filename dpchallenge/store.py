@@ -18,7 +18,7 @@ from dpchallenge.files import append_whole
 logger = logging.getLogger(__name__)
 
 
-def _head_pattern(key: str) -> re.Pattern[bytes]:
+def head_pattern(key: str) -> re.Pattern[bytes]:
     return re.compile(rb'^\{"' + re.escape(key.encode()) + rb'": (\d+)[,}]')
 
 
@@ -53,7 +53,7 @@ def whole_lines(path: Path, key: str, start: int = 0) -> Iterator[tuple[int | No
     Past the verified start of the file, a line is whole only if it parses as JSON: a torn
     write followed by a later append can start and end like a record.
     """
-    head = _head_pattern(key)
+    head = head_pattern(key)
     trusted = trusted_size(path)
     offset = start
     with path.open("rb") as handle:

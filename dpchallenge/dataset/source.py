@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dpchallenge.store import head_pattern
 
 CRAWLED_AT = b'"crawled_at": "'
 
@@ -64,7 +65,7 @@ class RecordFile:
         self.key = key
         self.paths = parts(data_dir, stem)
         self.problems = problems
-        self._head = re.compile(rb'^\{"' + re.escape(key.encode()) + rb'": (\d+)[,}]')
+        self._head = head_pattern(key)
         self.index: dict[int, tuple[int, int, int]] = {}  # id -> (part, offset, line number)
         self.lines = 0
         self._build_index()

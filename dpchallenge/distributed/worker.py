@@ -87,7 +87,7 @@ class FleetWorker:
         if self.fleet.in_flight_elsewhere():
             raise DontCloseSpider  # wait: a live worker may still write them, or die
         settled = self.fleet.settled()
-        left = [page for page in spider.work_left() if page not in settled]  # not written yet
+        left = [page for page in spider.work_left() if page not in settled]
         if left and self.queue_again(left, "the parts (expected, not written)"):
             raise DontCloseSpider
         scheduler = self.crawler.engine.scheduler

@@ -12,6 +12,7 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from dpchallenge.archive import ArchiveIndex, ArchiveWriter
+from dpchallenge.login import session_cookie_values
 from dpchallenge.middlewares.bans import looks_banned
 from dpchallenge.pages.common import is_cut_short
 from dpchallenge.pages.text import decode_body
@@ -20,7 +21,6 @@ from dpchallenge.secrets import REDACTED, SECRET_NAMES, secret
 logger = logging.getLogger(__name__)
 NOT_ARCHIVED = "not in the page archive"
 # Cookie values shorter than this are flags (e.g. "1"), not sessions.
-MIN_SECRET_COOKIE = 8
 
 
 def archive_dir(settings) -> Path:
@@ -58,9 +58,7 @@ class PageArchiveMiddleware:
             )
         else:
             self.writer = ArchiveWriter(self.directory, settings.getint("DPC_ARCHIVE_MAX_BYTES"))
-            crawler.signals.connect(self.opened, signal=signals.spider_opened)
             crawler.signals.connect(self.close, signal=signals.spider_closed)
-        self.cookie_holders: list = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -142,14 +140,8 @@ class PageArchiveMiddleware:
             value = secret(name)
             if value:
                 values += [value, quote(value, safe=""), quote_plus(value)]
-        for middleware in self.cookie_holders:
-            for jar in middleware.jars.values():
-                values += [c.value for c in jar.jar if len(c.value or "") >= MIN_SECRET_COOKIE]
+        values += session_cookie_values(self.crawler)
         return sorted(set(values), key=len, reverse=True)
-
-    def opened(self, spider=None) -> None:
-        middlewares = self.crawler.engine.downloader.middleware.middlewares
-        self.cookie_holders = [m for m in middlewares if isinstance(getattr(m, "jars", None), dict)]
 
     def close(self, spider=None) -> None:
         if self.writer is not None:

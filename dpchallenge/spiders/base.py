@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 import scrapy
@@ -12,7 +11,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
 from dpchallenge.distributed import distributed
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger
+from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.secrets import refuse_secret_settings
@@ -22,10 +21,6 @@ from dpchallenge.store import dataset_paths
 from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class DpcSpider(scrapy.Spider):
@@ -115,7 +110,7 @@ class DpcSpider(scrapy.Spider):
         return None
 
     def work_left(self) -> list[tuple[str, int | None]]:
-        """The pages this run set out to fetch that the dataset files do not hold yet."""
+        """The pages this run set out to fetch (not_written tells which are still missing)."""
         return []
 
     def not_written(self, pages: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:

@@ -58,7 +58,7 @@ class ResultsPages(DpcSpider):
         return None
 
     def work_left(self):
-        return self.not_written([("results", c) for c in sorted(self.listed)])
+        return [("results", c) for c in sorted(self.listed)]
 
     def not_written(self, pages):
         done = self.done_challenges()

@@ -110,7 +110,7 @@ class ImagesSpider(DpcSpider):
         return self.page_request(url, callback, kind, record_id, dont_filter=True)
 
     def work_left(self):
-        return self.not_written([("image", image_id) for image_id in sorted(self.scheduled)])
+        return [("image", image_id) for image_id in sorted(self.scheduled)]
 
     def not_written(self, pages):
         done = self.done_images()
