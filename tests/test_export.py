@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import resource
+import signal
 import subprocess
 import sys
 import tarfile
@@ -20,11 +22,22 @@ from dpchallenge.replica.ava import write_ava
 USER, PASSWORD = "tester", "pw-export-9"
 
 
-def export(data, *args, env=None):
+def export(data, *args, env=None, limit_file_size=None):
     command = [sys.executable, "-m", "scrapy", "export", *map(str, args)]
     extra = {"DPC_DATA_DIR": str(data), **(env or {})}
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
     return subprocess.run(
-        command, cwd=ROOT, env=child_env(extra), capture_output=True, text=True, timeout=120
+        command,
+        cwd=ROOT,
+        env=child_env(extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit if limit_file_size else None,
     )
 
 

@@ -122,3 +122,52 @@ def test_an_earlier_export_is_replaced_but_a_foreign_folder_is_refused(tmp_path)
     (foreign / "notes.txt").write_text("keep")
     assert "manifest.json" in one_line_error(export(data, "ava", "--out", foreign), 1)
     assert (foreign / "notes.txt").read_text() == "keep"
+
+
+def test_values_of_another_type_become_null_even_inside_comments_and_counts(tmp_path):
+    comment = {"comment_id": 5, "author_id": "seven", "author_name": "Ann", "text": "Nice"}
+    stray = {
+        **OLD_IMAGE,
+        "votes": "30",
+        "place": 2**40,
+        "disqualified": 0,
+        "title": 12,
+        "taken_on": "2010-02-30",
+        "uploaded_on": "2010-02-03",
+        "vote_counts": [1, 2, "3", 4, 5, 6, 7, 8, 9, 10],
+        "comments": [comment, {**comment, "comment_id": 6, "author_id": 9}],
+    }
+    data = data_folder(tmp_path, images=(stray,))
+    write(data / "entries.jsonl", {**ENTRY, "votes": 2.5, "place": "first"})
+    out = tmp_path / "o"
+    done = export(data, "parquet", "--out", out)
+    assert done.returncode == 0, done.stderr
+    row = pq.read_table(out / "images.parquet").to_pylist()[0]
+    assert (row["votes"], row["place"], row["disqualified"]) == (None, None, None)
+    assert row["title"] == "12" and row["mos"] == 5.6
+    assert (row["taken_on"], str(row["uploaded_on"])) == (None, "2010-02-03")
+    assert row["vote_counts"] == [1, 2, None, 4, 5, 6, 7, 8, 9, 10]
+    comments = pq.read_table(out / "comments.parquet").to_pylist()
+    assert [(c["comment_id"], c["author_id"], c["text"]) for c in comments] == [
+        (5, None, "Nice"),
+        (6, 9, "Nice"),
+    ]
+    (entry,) = pq.read_table(out / "entries.parquet").to_pylist()
+    assert (entry["votes"], entry["place"], entry["avg_vote"]) == (None, None, 5.5)
+
+
+def test_a_full_disk_while_writing_parquet_fails_in_one_line_and_keeps_the_last_export(tmp_path):
+    images = [
+        {**OLD_IMAGE, "image_id": n, "title": f"title {n * 7919 % 10007}", "comments": []}
+        for n in range(100, 4100)
+    ]
+    data = data_folder(tmp_path, images=images)
+    out = tmp_path / "o"
+    assert export(data, "ava", "--out", out).returncode == 0
+    before = sorted(p.name for p in out.iterdir())
+    # the kernel refuses to grow any file past 20 KB (EFBIG), Arrow's own writes included
+    done = export(data, "parquet", "--out", out, limit_file_size=20_000)
+    line = one_line_error(done, 1)
+    assert "File too large" in line, line
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o")]

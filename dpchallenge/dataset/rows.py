@@ -6,20 +6,24 @@ import json
 import math
 from dataclasses import fields
 
-from dpchallenge.dataset.schema import (
-    COMMENT_TYPE,
-    FILE_TYPE,
-    IMAGE_COLUMNS,
-    SCALAR_COLUMNS,
-    fits,
-)
+from dpchallenge.dataset.columns import fits, python_types
+from dpchallenge.dataset.schema import COMMENT_TYPE, FILE_TYPE, IMAGE_COLUMNS, SCALAR_COLUMNS
 from dpchallenge.items import EntryItem, ImageItem
 
 COLUMN_NAMES = [name for name, _, _ in IMAGE_COLUMNS]
 FILE_KEYS = [f.name for f in FILE_TYPE]
 COMMENT_KEYS = [f.name for f in COMMENT_TYPE]
-KNOWN_IMAGE_FIELDS = {f.name for f in fields(ImageItem)} | set(COLUMN_NAMES)
+FILE_KEY_SET = frozenset(FILE_KEYS)
+COMMENT_KEY_SET = frozenset(COMMENT_KEYS)
+IMAGE_FIELDS = {f.name for f in fields(ImageItem)}
+KNOWN_IMAGE_FIELDS = IMAGE_FIELDS | set(COLUMN_NAMES)
 KNOWN_ENTRY_FIELDS = {f.name for f in fields(EntryItem)} | set(COLUMN_NAMES)
+SCALAR_CHECKS = [(name, python_types(kind), kind) for name, kind in SCALAR_COLUMNS]
+DATE_COLUMNS = ("taken_on", "uploaded_on", "challenge_voting_end")
+CHECKED_COLUMNS = [name for name, _, _ in SCALAR_CHECKS] + list(DATE_COLUMNS)
+RIGHT_PATTERNS: set[tuple[type, ...]] = set()
+EMPTY_ROW = dict.fromkeys(COLUMN_NAMES)
+NOT_ON_IMAGE_PAGE = dict.fromkeys(name for name in COLUMN_NAMES if name not in IMAGE_FIELDS)
 # image-page fields that fall back to the results row's value
 SHARED = (
     "challenge_id",
@@ -72,17 +76,26 @@ def counts_statistics(counts: list[int]) -> tuple[float, float, list[float]] | N
     return round(mean, 6), round(math.sqrt(variance), 6), [round(n / total, 6) for n in counts]
 
 
+def as_keys(record: dict, keys: list[str], key_set: frozenset[str]) -> dict:
+    """The record with exactly these keys (null where it has none)."""
+    if record.keys() == key_set:
+        return record
+    return dict(zip(keys, map(record.get, keys)))
+
+
 def build_row(entry: dict | None, image: dict | None, challenge: dict | None, ava) -> dict:
     """The export columns of one image; `ava` is (counts, tag1, tag2) or None."""
     entry = entry or {}
     page = image or {}
-    row = dict.fromkeys(COLUMN_NAMES)
-    row["image_id"] = page.get("image_id", entry.get("image_id"))
+    row = {**EMPTY_ROW, **page, **NOT_ON_IMAGE_PAGE}
+    unknown = {k: entry[k] for k in entry.keys() - KNOWN_ENTRY_FIELDS}
+    for name in page.keys() - KNOWN_IMAGE_FIELDS:
+        unknown[name] = row.pop(name)
+    if "image_id" not in page:
+        row["image_id"] = entry.get("image_id")
     for name in SHARED:
-        value = page.get(name)
-        row[name] = entry.get(name) if value is None else value
-    for name in IMAGE_ONLY:
-        row[name] = page.get(name)
+        if row[name] is None:
+            row[name] = entry.get(name)
     row["ribbon"] = entry.get("ribbon")
     row["avg_vote"] = entry.get("avg_vote")
     row["views"] = entry.get("views")
@@ -96,16 +109,11 @@ def build_row(entry: dict | None, image: dict | None, challenge: dict | None, av
     extra = page.get("extra_info")
     row["extra_info"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
 
-    row["mos"], row["mos_std"], row["mos_source"] = (
-        page.get("mos"),
-        page.get("mos_std"),
-        page.get("mos_source"),
-    )
     counts = page.get("vote_counts")
     if counts:
-        row["vote_counts"] = counts
-        row["score_distribution"] = page.get("score_distribution")
         row["vote_counts_source"] = "site"
+    else:
+        row["vote_counts"] = row["score_distribution"] = None
     row["in_ava"] = ava is not None
     if ava is not None:
         ava_counts, tag1, tag2 = ava
@@ -119,7 +127,7 @@ def build_row(entry: dict | None, image: dict | None, challenge: dict | None, av
     if row["mos"] is None and entry.get("avg_vote") is not None:
         row["mos"], row["mos_source"] = entry["avg_vote"], "results_average"
 
-    row["files"] = [{k: f.get(k) for k in FILE_KEYS} for f in page.get("files") or ()]
+    row["files"] = [as_keys(f, FILE_KEYS, FILE_KEY_SET) for f in page.get("files") or ()]
     if entry.get("thumbnail_path") and not any(f.get("kind") == "thumb" for f in row["files"]):
         row["files"].append(
             {
@@ -129,19 +137,35 @@ def build_row(entry: dict | None, image: dict | None, challenge: dict | None, av
                 "path": entry["thumbnail_path"],
             }
         )
-    row["comments"] = [{k: c.get(k) for k in COMMENT_KEYS} for c in page.get("comments") or ()]
+    row["comments"] = [
+        as_keys(c, COMMENT_KEYS, COMMENT_KEY_SET) for c in page.get("comments") or ()
+    ]
     row["crawled_at"] = page.get("crawled_at") or entry.get("crawled_at")
-    unknown = {k: v for k, v in entry.items() if k not in KNOWN_ENTRY_FIELDS}
-    unknown.update((k, v) for k, v in page.items() if k not in KNOWN_IMAGE_FIELDS)
     row["extra_fields"] = (
         json.dumps(unknown, ensure_ascii=False, sort_keys=True) if unknown else None
     )
-    for name, kind in SCALAR_COLUMNS:
-        row[name] = fits(row[name], kind)
-    for name in ("taken_on", "uploaded_on", "challenge_voting_end"):
-        if not isinstance(row[name], str):
-            row[name] = None
+    check_types(row)
     return row
+
+
+def check_types(row: dict) -> None:
+    """Every scalar column's value of its type or None, and dates as text or None.
+
+    Rows of one crawl share a few patterns of value types, so a pattern seen to be right
+    is remembered and the check per column skipped.
+    """
+    pattern = tuple(map(type, map(row.__getitem__, CHECKED_COLUMNS)))
+    if pattern in RIGHT_PATTERNS:
+        return
+    for name, allowed, kind in SCALAR_CHECKS:
+        value = row[name]
+        if value is not None and type(value) not in allowed:
+            row[name] = fits(value, kind)
+    for name in DATE_COLUMNS:
+        if type(row[name]) is not str:
+            row[name] = None
+    if len(RIGHT_PATTERNS) < 4096:
+        RIGHT_PATTERNS.add(tuple(map(type, map(row.__getitem__, CHECKED_COLUMNS))))
 
 
 def file_path(row: dict, kind: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 
 import pyarrow as pa
@@ -209,22 +208,6 @@ def record_schema(item_class) -> pa.Schema:
             kind = pa.int32()
         columns.append((item_field.name, kind))
     return pa.schema([*columns, ("extra_fields", pa.string())])
-
-
-def fits(value, kind: pa.DataType):
-    """The value if it has the column's type, else None (strings: other values as JSON)."""
-    if value is None:
-        return None
-    if kind == pa.string():
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if kind == pa.bool_():
-        return value if isinstance(value, bool) else None
-    if pa.types.is_integer(kind):
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-    if pa.types.is_floating(kind):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return value if ok else None
-    return value
 
 
 SCALAR_COLUMNS = [

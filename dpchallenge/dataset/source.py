@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from dpchallenge.store import head_pattern
 
 CRAWLED_AT = b'"crawled_at": "'
@@ -110,7 +112,7 @@ class RecordFile:
         handle.seek(offset)
         line = handle.readline()
         try:
-            record = json.loads(line)
+            record = decode(line)
         except ValueError as error:
             self.problems.add(self.paths[part], number, "bad_json", f"not valid JSON ({error})")
             return None
@@ -128,6 +130,15 @@ class RecordFile:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+
+
+def decode(line: bytes):
+    """orjson's decoding where it can (four times faster); the standard library's for the JSON
+    that orjson refuses and the crawl's writer may produce (NaN, Infinity)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def _crawled_at(line: bytes) -> bytes:

@@ -4,80 +4,100 @@ from __future__ import annotations
 
 import io
 import json
+import operator
 import os
 import shutil
 import tarfile
-from datetime import date
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dpchallenge.dataset.schema import (
-    COMMENT_COLUMNS,
-    COMMENT_SCHEMA,
-    IMAGE_COLUMNS,
-    IMAGE_SCHEMA,
-    fits,
-    record_schema,
-)
+from dpchallenge.dataset.columns import column_array
+from dpchallenge.dataset.schema import COMMENT_COLUMNS, COMMENT_SCHEMA, IMAGE_SCHEMA, record_schema
 from dpchallenge.items import ChallengeItem, EntryItem
 
-DATE_COLUMNS = [name for name, kind, _ in IMAGE_COLUMNS if kind == pa.date32()]
-COMMENT_FIELDS = [name for name, _, _ in COMMENT_COLUMNS[4:]]
+IMAGE_KEYS = [name for name, _, _ in COMMENT_COLUMNS[:4]]
 BATCH = 2000
 
 
-def as_date(value):
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 class TableWriter:
-    """Rows appended in batches to one Parquet file with a fixed schema."""
+    """Rows appended in batches to one Parquet file with a fixed schema, typed a column at a time.
+
+    Arrow encodes and compresses a batch without holding the GIL, so that happens in a thread of
+    the file's own while the next batch is built (at most two batches wait).
+    """
 
     def __init__(self, path: Path, schema: pa.Schema):
         self.schema = schema
-        self.dates = [f.name for f in schema if f.type == pa.date32()]
+        self.values = operator.itemgetter(*schema.names)
         self.writer = pq.ParquetWriter(path, schema, compression="zstd")
-        self.rows: list[dict] = []
+        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=path.name)
+        self.pending: deque[Future] = deque()
+        self.rows: list[tuple] = []
         self.count = 0
 
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
+    def add(self, row: dict) -> pa.Table | None:
+        """Append a row holding every column; returns the batch when one was written."""
+        self.rows.append(self.values(row))
         if len(self.rows) >= BATCH:
-            self.flush()
+            return self.flush()
+        return None
 
-    def flush(self) -> None:
-        if self.rows:
-            for row in self.rows:
-                for name in self.dates:
-                    row[name] = as_date(row.get(name))
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
-            self.count += len(self.rows)
-            self.rows = []
+    def flush(self) -> pa.Table | None:
+        if not self.rows:
+            return None
+        columns = zip(*self.rows)
+        arrays = [column_array(values, f.type) for values, f in zip(columns, self.schema)]
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        self.write(table)
+        self.rows = []
+        return table
 
-    def close(self) -> None:
-        self.flush()
+    def write(self, table: pa.Table) -> None:
+        while len(self.pending) >= 2:
+            self.pending.popleft().result()
+        self.pending.append(self.encoder.submit(self.writer.write_table, table))
+        self.count += table.num_rows
+
+    def close(self) -> pa.Table | None:
+        try:
+            table = self.flush()
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.encoder.shutdown()
         self.writer.close()
+        return table
 
 
-def records_table(path: Path, item_class, records) -> int:
+class RecordTable(TableWriter):
     """challenges.parquet / entries.parquet: the item's fields typed, unknown fields as JSON."""
-    schema = record_schema(item_class)
-    types = {f.name: f.type for f in schema}
-    writer = TableWriter(path, schema)
-    for record in records:
-        row = {k: fits(v, types[k]) for k, v in record.items() if k in types}
-        unknown = {k: v for k, v in record.items() if k not in types}
-        row["extra_fields"] = json.dumps(unknown, ensure_ascii=False) if unknown else None
-        writer.add(row)
-    writer.close()
-    return writer.count
+
+    def __init__(self, path: Path, item_class):
+        super().__init__(path, record_schema(item_class))
+        self.empty = dict.fromkeys(self.schema.names)
+        self.known = self.empty.keys() - {"extra_fields"}
+
+    def add(self, record: dict) -> pa.Table | None:
+        row = {**self.empty, **record, "extra_fields": None}
+        unknown = record.keys() - self.known
+        if unknown:
+            extra = {k: record[k] for k in sorted(unknown)}
+            row["extra_fields"] = json.dumps(extra, ensure_ascii=False)
+        return super().add(row)
+
+
+def comments_table(images: pa.Table) -> pa.Table:
+    """comments.parquet's rows for a batch of images.parquet: one per comment, with its image."""
+    lists = images.column("comments").combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    image_columns = [images.column(name).take(parents) for name in IMAGE_KEYS]
+    comment_columns = pc.list_flatten(lists).flatten()
+    return pa.Table.from_arrays([*image_columns, *comment_columns], schema=COMMENT_SCHEMA)
 
 
 class ParquetExport:
@@ -86,28 +106,27 @@ class ParquetExport:
         self.source = source
         self.images = TableWriter(out / "images.parquet", IMAGE_SCHEMA)
         self.comments = TableWriter(out / "comments.parquet", COMMENT_SCHEMA)
+        self.entries = RecordTable(out / "entries.parquet", EntryItem)
+
+    def add_entry(self, entry: dict) -> None:
+        """Every results row the crawl holds, exported or left out."""
+        self.entries.add(entry)
 
     def add(self, row: dict, image_file: Path | None) -> None:
-        for comment in row["comments"]:
-            flat = {name: comment.get(name) for name in COMMENT_FIELDS}
-            flat.update(
-                image_id=row["image_id"],
-                challenge_id=row["challenge_id"],
-                mos=row["mos"],
-                split=row["split"],
-            )
-            self.comments.add(flat)
-        self.images.add(row)
+        self._comments_of(self.images.add(row))
+
+    def _comments_of(self, images: pa.Table | None) -> None:
+        if images is not None:
+            self.comments.write(comments_table(images))
 
     def close(self) -> list[str]:
-        self.images.close()
+        self._comments_of(self.images.close())
         self.comments.close()
-        records_table(
-            self.out / "challenges.parquet",
-            ChallengeItem,
-            (self.source.challenges[k] for k in sorted(self.source.challenges)),
-        )
-        records_table(self.out / "entries.parquet", EntryItem, self.source.entries)
+        self.entries.close()
+        challenges = RecordTable(self.out / "challenges.parquet", ChallengeItem)
+        for challenge_id in sorted(self.source.challenges):
+            challenges.add(self.source.challenges[challenge_id])
+        challenges.close()
         return ["images.parquet", "comments.parquet", "challenges.parquet", "entries.parquet"]
 
 
