@@ -238,6 +238,8 @@ def test_imagefolder_loads_with_datasets(crawl, tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["imagefolder_untyped_columns"] is None
+    assert manifest["imagefolder_metadata"] == "metadata.jsonl"
+    assert (out / "train" / "metadata.jsonl").is_file()
     for key, value in hf_env(tmp_path).items():
         monkeypatch.setenv(key, value)
     import datasets
@@ -254,16 +256,34 @@ def test_imagefolder_loads_with_datasets(crawl, tmp_path, monkeypatch):
     assert "left out (no_full_file)" in done.stderr
 
 
-def test_imagefolder_names_the_columns_datasets_would_refuse(crawl, tmp_path):
+def test_imagefolder_with_a_column_empty_in_one_split_writes_typed_metadata_that_loads(
+    crawl, tmp_path, monkeypatch
+):
     out = tmp_path / "folder"
     done = export(crawl["data"], "imagefolder", "--out", out, "--ava-txt", crawl["ava_txt"])
+    assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     gaps = manifest["imagefolder_untyped_columns"]
     assert gaps, "this crawl's small validation split has columns without a value"
-    for split, columns in gaps.items():
-        rows = [json.loads(x) for x in (out / split / "metadata.jsonl").read_text().splitlines()]
-        assert all(row[c] is None for row in rows for c in columns if "." not in c)
-        assert f"{split}/metadata.jsonl: no value in" in done.stderr
+    assert manifest["imagefolder_metadata"] == "metadata.parquet"
+    assert "metadata.parquet (typed) instead of metadata.jsonl" in done.stderr
+    split, columns = next(iter(gaps.items()))
+    column = next(c for c in columns if "." not in c)
+    assert not list(out.glob("*/metadata.jsonl"))
+    rows = pq.read_table(out / split / "metadata.parquet").to_pylist()
+    assert rows and all(row[column] is None for row in rows)
+    for key, value in hf_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    import datasets
+
+    loaded = datasets.load_dataset(
+        "imagefolder", data_dir=str(out), cache_dir=str(tmp_path / "hf" / "datasets")
+    )
+    assert {k: v.num_rows for k, v in loaded.items()} == manifest["counts"]["per_split"]
+    features = {name: loaded[name].features for name in loaded}
+    assert all(f == features["train"] for f in features.values())
+    assert features[split]["mos"].dtype == "float64"
+    assert features[split]["image"] == datasets.Image()
 
 
 def test_webdataset_shards_iterate_with_the_library(crawl, tmp_path):

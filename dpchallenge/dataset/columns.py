@@ -32,7 +32,8 @@ def python_types(kind: pa.DataType) -> frozenset[type] | None:
 
 
 def fits(value, kind: pa.DataType):
-    """The value if it has the column's type, else None (strings: other values as JSON)."""
+    """The value if it has the column's type, else None (strings: other values as JSON; a float
+    column's integers as floats)."""
     if value is None:
         return None
     if kind == pa.string():
@@ -42,8 +43,14 @@ def fits(value, kind: pa.DataType):
     if pa.types.is_integer(kind):
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     if pa.types.is_floating(kind):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return value if ok else None
+        if isinstance(value, float):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return float(value)
+            except OverflowError:
+                return None
+        return None
     if kind == pa.date32():
         return as_date(value)
     return value

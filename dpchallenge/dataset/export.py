@@ -200,6 +200,7 @@ class Exporter:
                 writer.add(row, image_file)
         files = writer.close()
         self.untyped = writer.untyped() if self.fmt == "imagefolder" else {}
+        self.metadata_name = writer.metadata_name if self.fmt == "imagefolder" else None
         if self.fmt == "ava":
             self.per_split["AVA.txt lines"] = writer.index
         return self._manifest(files, balance)
@@ -248,6 +249,7 @@ class Exporter:
             "bad_lines": dict(sorted(problems.counts.items())),
             "bad_lines_first": [str(p) for p in problems.first],
             "imagefolder_untyped_columns": self.untyped or None,
+            "imagefolder_metadata": self.metadata_name,
             "files": files,
         }
 
@@ -263,10 +265,12 @@ def report_problems(exporter: Exporter, manifest: dict, stream=sys.stderr) -> in
         if reason.startswith("no_") or reason.endswith("_missing"):
             first = manifest["left_out_first"][reason]
             print(f"{first}: left out ({reason}); {count} image(s) in all", file=stream)
-    for split, columns in (manifest.get("imagefolder_untyped_columns") or {}).items():
+    if untyped := manifest.get("imagefolder_untyped_columns"):
+        gaps = "; ".join(f"in {split}: {', '.join(columns)}" for split, columns in untyped.items())
         print(
-            f"{split}/metadata.jsonl: no value in {', '.join(columns)}; datasets infers these as"
-            " null there and refuses the splits as mismatched (use parquet, or larger splits)",
+            f"imagefolder: columns without any value {gaps}. JSON cannot type them there and"
+            " datasets would refuse the splits as mismatched, so each split's metadata is"
+            " metadata.parquet (typed) instead of metadata.jsonl",
             file=stream,
         )
     return 1 if bad else 0

@@ -6,6 +6,8 @@ import json
 import math
 from dataclasses import fields
 
+import pyarrow as pa
+
 from dpchallenge.dataset.columns import fits, python_types
 from dpchallenge.dataset.schema import COMMENT_TYPE, FILE_TYPE, IMAGE_COLUMNS, SCALAR_COLUMNS
 from dpchallenge.items import EntryItem, ImageItem
@@ -18,7 +20,12 @@ COMMENT_KEY_SET = frozenset(COMMENT_KEYS)
 IMAGE_FIELDS = {f.name for f in fields(ImageItem)}
 KNOWN_IMAGE_FIELDS = IMAGE_FIELDS | set(COLUMN_NAMES)
 KNOWN_ENTRY_FIELDS = {f.name for f in fields(EntryItem)} | set(COLUMN_NAMES)
-SCALAR_CHECKS = [(name, python_types(kind), kind) for name, kind in SCALAR_COLUMNS]
+# a float column's integers become floats in the rows, so that `datasets`, reading the JSON of
+# an imagefolder, infers one type for the column in every split
+SCALAR_CHECKS = [
+    (name, frozenset((float,)) if pa.types.is_floating(kind) else python_types(kind), kind)
+    for name, kind in SCALAR_COLUMNS
+]
 DATE_COLUMNS = ("taken_on", "uploaded_on", "challenge_voting_end")
 CHECKED_COLUMNS = [name for name, _, _ in SCALAR_CHECKS] + list(DATE_COLUMNS)
 RIGHT_PATTERNS: set[tuple[type, ...]] = set()

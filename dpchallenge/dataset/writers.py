@@ -12,6 +12,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -21,6 +22,7 @@ from dpchallenge.dataset.schema import COMMENT_COLUMNS, COMMENT_SCHEMA, IMAGE_SC
 from dpchallenge.items import ChallengeItem, EntryItem
 
 IMAGE_KEYS = [name for name, _, _ in COMMENT_COLUMNS[:4]]
+METADATA_SCHEMA = pa.schema([("file_name", pa.string()), *IMAGE_SCHEMA])
 BATCH = 2000
 
 
@@ -156,11 +158,15 @@ class ImageFolderExport:
 
     `datasets` infers each split's column types from the first rows of its metadata.jsonl, so
     each file starts with the rows that first give a value to each column (or nested field).
+    JSON cannot type a column that is null in every row of a split, and `datasets` refuses
+    splits whose types differ; when some split has such a column, every split's metadata is
+    written as metadata.parquet instead, typed by the export's schema.
     """
 
     def __init__(self, out: Path, source, options):
         self.out = out
         self.splits: dict[str, dict] = {}
+        self.metadata_name = "metadata.jsonl"
 
     def _split(self, name: str) -> dict:
         state = self.splits.get(name)
@@ -191,23 +197,19 @@ class ImageFolderExport:
         state["offset"] += len(line)
 
     def close(self) -> list[str]:
+        typed = bool(self.untyped())
+        if typed:
+            self.metadata_name = "metadata.parquet"
         written = []
         for name, state in self.splits.items():
             state["handle"].close()
-            first = set(state["first"])
-            target = state["folder"] / "metadata.jsonl"
-            with state["partial"].open("rb") as partial, target.open("wb") as metadata:
-                for offset in state["first"]:
-                    partial.seek(offset)
-                    metadata.write(partial.readline())
-                partial.seek(0)
-                offset = 0
-                for line in partial:
-                    if offset not in first:
-                        metadata.write(line)
-                    offset += len(line)
+            target = state["folder"] / self.metadata_name
+            if typed:
+                typed_metadata(state["partial"], target)
+            else:
+                first_rows_first(state["partial"], state["first"], target)
             state["partial"].unlink()
-            written.append(f"{name}/metadata.jsonl")
+            written.append(f"{name}/{self.metadata_name}")
         return written
 
     def untyped(self) -> dict[str, list[str]]:
@@ -215,6 +217,29 @@ class ImageFolderExport:
         every = set().union(*(state["seen"] for state in self.splits.values()))
         gaps = {name: sorted(every - state["seen"]) for name, state in self.splits.items()}
         return {name: columns for name, columns in sorted(gaps.items()) if columns}
+
+
+def first_rows_first(partial: Path, first: list[int], target: Path) -> None:
+    """The lines at the offsets `first`, then every other line, in order."""
+    firsts = set(first)
+    with partial.open("rb") as lines, target.open("wb") as metadata:
+        for offset in first:
+            lines.seek(offset)
+            metadata.write(lines.readline())
+        lines.seek(0)
+        offset = 0
+        for line in lines:
+            if offset not in firsts:
+                metadata.write(line)
+            offset += len(line)
+
+
+def typed_metadata(partial: Path, target: Path) -> None:
+    table = TableWriter(target, METADATA_SCHEMA)
+    with partial.open("rb") as lines:
+        for line in lines:
+            table.add(orjson.loads(line))
+    table.close()
 
 
 def _member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
