@@ -1,4 +1,4 @@
-"""`scrapy report` on a crawl of the replica, and the data dictionary."""
+"""`scrapy report` on a crawl of the replica."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from crawling import ROOT, child_env, run_crawl
 from PIL import Image
 
-from dpchallenge.dataset.dictionary import BEGIN, generate, missing
 from dpchallenge.replica import Replica
 from dpchallenge.replica.ava import write_ava
 
@@ -58,9 +57,3 @@ def test_report_without_ava_and_on_bad_input(crawled, tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert report(data, "--out", tmp_path / "r3", "--bogus").returncode == 2
-
-
-def test_every_field_has_an_entry_in_the_data_dictionary():
-    assert missing() == []
-    doc = (ROOT / "docs" / "dataset.md").read_text()
-    assert doc[doc.index(BEGIN) :] == generate(), "run python -m dpchallenge.dataset.dictionary"
