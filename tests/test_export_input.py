@@ -171,3 +171,27 @@ def test_a_full_disk_while_writing_parquet_fails_in_one_line_and_keeps_the_last_
     assert "File too large" in line, line
     assert sorted(p.name for p in out.iterdir()) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o")]
+
+
+def test_full_size_files_stored_from_results_rows_reach_the_image_formats(tmp_path):
+    data = data_folder(tmp_path, images=())
+    (data / "images.jsonl").unlink()
+    store = data / "images"
+    (store / "full").mkdir(parents=True)
+    (store / "full" / "70.jpg").write_bytes(b"\xff\xd8 a jpeg")
+    write(
+        data / "entries.jsonl",
+        {**ENTRY, "image_url": "https://x/70.jpg", "image_path": "full/70.jpg"},
+        {**ENTRY, "image_id": 71, "avg_vote": None, "votes": None},
+    )
+    out = tmp_path / "o"
+    done = export(data, "imagefolder", "--out", out, "--splits", "1")
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(x) for x in (out / "train" / "metadata.jsonl").read_text().splitlines()]
+    assert row["file_name"] == "70.jpg" and row["has_image_page"] is False
+    assert {"kind": "full", "path": "full/70.jpg"}.items() <= row["files"][0].items()
+    assert (out / "train" / "70.jpg").read_bytes() == b"\xff\xd8 a jpeg"
+    ava = tmp_path / "ava"
+    write(data / "entries.jsonl", {**ENTRY, "votes": None})
+    assert export(data, "ava", "--out", ava).returncode == 0
+    assert (ava / "mos.txt").read_text() == "70 7 5.5000 NA\n"

@@ -78,7 +78,9 @@ class AvaWriter:
             values += [row["ava_tag1"] or 0, row["ava_tag2"] or 0, row["challenge_id"]]
             self.ava.write(" ".join(str(int(v)) for v in values) + "\n")
         if row["mos"] is not None and row["challenge_id"] is not None:
-            votes = row["votes"] if row["votes"] is not None else sum(counts or ())
+            votes = row["votes"]
+            if votes is None:
+                votes = sum(counts) if counts else "NA"
             self.mos.write(f"{row['image_id']} {row['challenge_id']} {row['mos']:.4f} {votes}\n")
 
     def close(self) -> list[str]:

@@ -604,7 +604,8 @@ EXPORT: dict[str, tuple[str, str]] = {
     "image_url": ("images.jsonl, else entries.jsonl", "neither has one (removed)"),
     "url": ("images.jsonl", "no image page"),
     "files": (
-        "images.jsonl `files`; the results row's stored thumbnail (kind, url, path) if no thumb",
+        "images.jsonl `files`; the results row's stored thumbnail and full-size file (kind, url,"
+        " path) where the image page has none of that kind",
         "never (`[]` when none)",
     ),
     "comments": ("images.jsonl `comments`", "never (`[]` without an image page)"),
@@ -666,7 +667,7 @@ MOS_TXT: list[tuple[str, str, str, str]] = [
         "votes",
         "votes on the image",
         "the row's votes, else the sum of vote_counts",
-        "never (0 when neither)",
+        "never null: `NA` when neither is known",
     ),
 ]
 
@@ -810,7 +811,7 @@ def generate() -> str:
         " (`dpchallenge/dataset/rows.py`). Types are Arrow's; in"
         " metadata.jsonl and the .json members dates are `YYYY-MM-DD` text and lists JSON arrays."
         " `files` and `comments` hold the objects above. A value of another type than its column"
-        " becomes null.",
+        " becomes null (a text column keeps it as JSON text); a float column's integers, floats.",
         (
             (name, arrow_name(kind), meaning, *EXPORT.get(name, ("", "")))
             for name, kind, meaning in IMAGE_COLUMNS

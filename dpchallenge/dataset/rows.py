@@ -16,6 +16,10 @@ COLUMN_NAMES = [name for name, _, _ in IMAGE_COLUMNS]
 FILE_KEYS = [f.name for f in FILE_TYPE]
 COMMENT_KEYS = [f.name for f in COMMENT_TYPE]
 FILE_KEY_SET = frozenset(FILE_KEYS)
+EMPTY_FILE = dict.fromkeys(FILE_KEYS)
+# the files a results row stored: its thumbnail, and with `crawl challenges -a full_res=1` the
+# full-size file
+ENTRY_FILES = (("thumb", "thumbnail_url", "thumbnail_path"), ("full", "image_url", "image_path"))
 COMMENT_KEY_SET = frozenset(COMMENT_KEYS)
 IMAGE_FIELDS = {f.name for f in fields(ImageItem)}
 KNOWN_IMAGE_FIELDS = IMAGE_FIELDS | set(COLUMN_NAMES)
@@ -135,15 +139,11 @@ def build_row(entry: dict | None, image: dict | None, challenge: dict | None, av
         row["mos"], row["mos_source"] = entry["avg_vote"], "results_average"
 
     row["files"] = [as_keys(f, FILE_KEYS, FILE_KEY_SET) for f in page.get("files") or ()]
-    if entry.get("thumbnail_path") and not any(f.get("kind") == "thumb" for f in row["files"]):
-        row["files"].append(
-            {
-                **dict.fromkeys(FILE_KEYS),
-                "kind": "thumb",
-                "url": entry.get("thumbnail_url"),
-                "path": entry["thumbnail_path"],
-            }
-        )
+    for kind, url_field, path_field in ENTRY_FILES:
+        if entry.get(path_field) and not any(f.get("kind") == kind for f in row["files"]):
+            row["files"].append(
+                {**EMPTY_FILE, "kind": kind, "url": entry.get(url_field), "path": entry[path_field]}
+            )
     row["comments"] = [
         as_keys(c, COMMENT_KEYS, COMMENT_KEY_SET) for c in page.get("comments") or ()
     ]

@@ -62,7 +62,8 @@ IMAGE_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     (
         "removed",
         pa.bool_(),
-        "true when the results row shows the removed-image placeholder; null without a results row",
+        "true when the results row links no image (the site's removed-image placeholder);"
+        " null without a results row",
     ),
     (
         "has_image_page",
@@ -134,7 +135,7 @@ IMAGE_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     (
         "extra_info",
         pa.string(),
-        "JSON object of Photograph Information lines without a field, or null",
+        "JSON object of the Photograph Information and Statistics lines without a column, or null",
     ),
     ("photographer_comment", pa.string(), "the photographer's comment as text"),
     ("photographer_comment_html", pa.string(), "the photographer's comment as served"),
