@@ -7,13 +7,17 @@ through their cached facts (dpchallenge/facts.py), the store through one listing
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+from array import array
 from collections import Counter
 from pathlib import Path
 
 from dpchallenge.facts import dataset_facts
+from dpchallenge.files import write_atomically
 from dpchallenge.pipelines.validation import entry_disqualified
-from dpchallenge.store import read_dataset
+from dpchallenge.store import dataset_paths, read_dataset, trusted_size
 
 KINDS = ("thumb", "full")
 # File failures that another fetch would not mend: the record is final without the file.
@@ -58,6 +62,7 @@ class StoredFiles:
     def __init__(self, images_dir: Path | None):
         self.images_dir = images_dir
         self.listed: dict[str, set[str]] = {}
+        self.modified: dict[str, int | None] = {}  # each listed folder's mtime, before listing
 
     def holds(self, path: str | None) -> bool:
         if not path:
@@ -66,6 +71,7 @@ class StoredFiles:
             return True  # a remote store (s3://, gs://) is taken on trust
         folder, _, name = path.rpartition("/")
         if folder not in self.listed:
+            self.modified[folder] = folder_mtime(self.images_dir / folder)
             try:
                 with os.scandir(self.images_dir / folder) as entries:
                     self.listed[folder] = {entry.name for entry in entries}
@@ -111,10 +117,61 @@ def done_challenges(
 
 
 def done_images(data_dir: Path, kinds: set[str], images_dir: Path | None) -> set[int]:
-    """Images whose record is written with every file of `kinds` in place or known absent."""
+    """Images whose record is written with every file of `kinds` in place or known absent.
+
+    The answer is kept in `.done-images.<kinds>` while the image files (by inode and size, all
+    verified by a clean close) and the store's folders (by mtime: a file added or removed
+    changes it) stay as they were, so a start with every record done reads no record.
+    """
+    data_dir = Path(data_dir)
+    cache = data_dir / f".done-images.{'+'.join(sorted(kinds))}"
+    sources = _verified_sources(data_dir, "images.jsonl")
+    key = ("done-images-1", sources, str(images_dir))
+    if sources is not None and (done := _load_done(cache, key, images_dir)) is not None:
+        return done
     store = StoredFiles(images_dir)
     facts = dataset_facts(data_dir, "images.jsonl", "image_id", "images-1", image_facts)
-    return {image_id for image_id, files in facts.items() if store.settled(files, kinds)}
+    done = {image_id for image_id, files in facts.items() if store.settled(files, kinds)}
+    if sources is not None and sources == _verified_sources(data_dir, "images.jsonl"):
+        saved = {"key": key, "folders": store.modified, "ids": array("q", sorted(done))}
+        with contextlib.suppress(OSError):  # only a speed-up
+            write_atomically(cache, pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
+    return done
+
+
+def folder_mtime(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _verified_sources(data_dir: Path, name: str) -> list[tuple] | None:
+    """(name, inode, size) of the file and its parts, or None when one has unverified lines."""
+    sources = []
+    for path in dataset_paths(data_dir, name):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        if trusted_size(path) != stat.st_size:
+            return None
+        sources.append((path.name, stat.st_ino, stat.st_size))
+    return sources
+
+
+def _load_done(cache: Path, key: tuple, images_dir: Path | None) -> set[int] | None:
+    try:
+        with cache.open("rb") as handle:
+            saved = pickle.load(handle)
+        if saved["key"] != key:
+            return None
+        for folder, mtime in saved["folders"].items():
+            if folder_mtime(images_dir / folder) != mtime:
+                return None
+        return set(saved["ids"])
+    except Exception:  # missing, torn or from another version: work it out afresh
+        return None
 
 
 def images_dir_of(settings) -> Path | None:

@@ -100,3 +100,40 @@ def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_d
     path.write_bytes(b'{"image_id": 9, "title": "t9"}\n')  # replaced (a compaction, a merge)
     assert file_facts(path, "image_id", "v", title) == {9: ("t9",)}
     assert file_facts(path, "image_id", "other version", title) == {9: ("t9",)}
+
+
+def test_the_done_list_is_kept_while_the_records_and_the_store_s_folders_stay_as_they_were(
+    tmp_path, monkeypatch
+):
+    from dpchallenge import worklist
+    from dpchallenge.worklist import done_images
+
+    store_dir = tmp_path / "images"
+    (store_dir / "thumbs").mkdir(parents=True)
+    path = tmp_path / "images.jsonl"
+    store = JsonLinesStore(path, "image_id")
+    store.open()
+    for image_id in (1, 2, 3):
+        (store_dir / "thumbs" / f"{image_id}.jpg").write_bytes(b"jpeg")
+        thumb = {"kind": "thumb", "path": f"thumbs/{image_id}.jpg"}
+        store.write({"image_id": image_id, "thumbnail_url": "u", "files": [thumb]})
+    store.close()
+    assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 2, 3}
+
+    worked_out = []
+    real_facts = worklist.dataset_facts
+    monkeypatch.setattr(
+        worklist, "dataset_facts", lambda *a: worked_out.append(a) or real_facts(*a)
+    )
+    assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 2, 3}
+    assert worked_out == [], "the second start reads no record"
+    assert done_images(tmp_path, {"thumb", "full"}, store_dir) == {1, 2, 3}
+    assert len(worked_out) == 1, "other kinds: another answer"
+
+    (store_dir / "thumbs" / "2.jpg").unlink()  # a file gone from the store
+    assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 3}
+    with path.open("ab") as handle:  # appended by a crashed run: not verified
+        handle.write(b'{"image_id": 4, "thumbnail_url": null, "files": []}\n')
+    assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 3, 4}
+    assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 3, 4}
+    assert len(worked_out) == 4, "unverified lines are read every time"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from dpchallenge.arguments import one_of, truthy
@@ -65,19 +66,28 @@ class ImagesSpider(DpcSpider):
 
     def not_done(self, ids) -> list[int]:
         wanted = []
+        skipped = 0
         for image_id in ids:
             if image_id in self.scheduled:
                 continue
             self.scheduled.add(image_id)
             if image_id in self.done:
-                self.crawler.stats.inc_value("dpc/skipped/image_done")
+                skipped += 1
             else:
                 wanted.append(image_id)
+        if skipped:
+            self.crawler.stats.inc_value("dpc/skipped/image_done", skipped)
         return wanted
 
     def done_images(self) -> set[int]:
         """Images whose record is written with every file this run asks for (or known absent)."""
         return done_images(self.data_dir, self.file_kinds, self.images_dir)
+
+    def closed(self, reason: str) -> None:
+        # After the dataset files closed verified: worked out now, the done list is kept for the
+        # next start, which then reads no record.
+        with contextlib.suppress(OSError):
+            self.done_images()
 
     def known_entries(self, only: set[int] | None = None) -> list[dict]:
         """What entries.jsonl says of each entry, narrowed to -a challenge_ids (or `only`).
