@@ -2,7 +2,7 @@
 
 Deciding what is done must not mean decoding a million records with their comments at every
 start: the facts of the lines a clean close left verified are kept in `.<file>.facts`, and
-only the lines appended since are read.
+only the lines appended since are read. Each kind of facts (`version`) has its own cache.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def file_facts(path: Path, key: str, version: str, extract: Callable[[dict], tup
         stat = path.stat()
     except FileNotFoundError:
         return {}
-    cache = path.with_name(f".{path.name}.facts")
+    cache = path.with_name(f".{path.name}.{version}.facts")
     start, facts = _load(cache, version, stat.st_ino, stat.st_size)
     offset = 0
     read = False

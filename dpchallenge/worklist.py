@@ -89,6 +89,15 @@ def entries_facts(data_dir: Path) -> dict[int, tuple]:
     return dataset_facts(data_dir, "entries.jsonl", "image_id", "entries-1", entry_facts)
 
 
+def results_rows(data_dir: Path) -> dict[int, tuple]:
+    """image id -> (challenge id, average vote, disqualified) of each results row, in file order."""
+    return dataset_facts(data_dir, "entries.jsonl", "image_id", "results-rows-1", results_row)
+
+
+def results_row(record: dict) -> tuple:
+    return record.get("challenge_id"), record.get("avg_vote"), entry_disqualified(record)
+
+
 def done_challenges(
     data_dir: Path, images_dir: Path | None, kinds: frozenset[str] = frozenset({"thumb"})
 ) -> set[int]:

@@ -86,7 +86,7 @@ def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_d
         return (record["title"],)
 
     assert file_facts(path, "image_id", "v", title) == {1: ("t1",), 2: ("t2",)}
-    assert (tmp_path / ".images.jsonl.facts").exists()
+    assert (tmp_path / ".images.jsonl.v.facts").exists()
     decoded = []
     real_loads = facts_module.json.loads
     monkeypatch.setattr(

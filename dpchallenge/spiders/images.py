@@ -9,15 +9,14 @@ from dpchallenge.arguments import one_of, truthy
 from dpchallenge.pages import parse_history, parse_image, parse_results
 from dpchallenge.pipelines.validation import disqualified_disagreement
 from dpchallenge.spiders.base import DpcSpider
-from dpchallenge.worklist import done_images, entries_facts
+from dpchallenge.worklist import done_images, results_rows
 
 # -a order=…: the order of the image pages, from what entries.jsonl says of each entry.
+# Each entry is (image_id, (challenge_id, avg_vote, disqualified)).
 ORDERS = {
     "challenge": lambda entries: entries,
-    "lowest-first": lambda entries: sorted(
-        entries, key=lambda e: (e["avg_vote"] is None, e["avg_vote"] or 0)
-    ),
-    "newest-first": lambda entries: sorted(entries, key=lambda e: -(e["challenge_id"] or 0)),
+    "lowest-first": lambda entries: sorted(entries, key=lambda e: (e[1][1] is None, e[1][1] or 0)),
+    "newest-first": lambda entries: sorted(entries, key=lambda e: -(e[1][0] or 0)),
 }
 
 logger = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class ImagesSpider(DpcSpider):
         super().__init__(*args, **kwargs)
         self.scheduled: set[int] = set()
         self.done: set[int] = set()
-        self.row_disqualified: dict[int, bool | None] = {}
+        self.results_rows: dict[int, tuple] = {}  # image id -> (challenge, avg vote, disqualified)
 
     @property
     def file_kinds(self) -> set[str]:
@@ -51,8 +50,9 @@ class ImagesSpider(DpcSpider):
             self.known_entries(only=set(ids))
         else:
             known = self.known_entries()
-            ids = [entry["image_id"] for entry in ORDERS[self.order](known)]
-            missing = [c for c in self.challenge_ids if c not in {e["challenge_id"] for e in known}]
+            ids = [image_id for image_id, _ in ORDERS[self.order](known)]
+            challenges_known = {row[0] for _, row in known} if self.challenge_ids else set()
+            missing = [c for c in self.challenge_ids if c not in challenges_known]
             for challenge_id in missing:  # not crawled by `challenges` yet: read its results page
                 yield self.page_request(
                     self.results_url(challenge_id), self.follow_entries, "results", challenge_id
@@ -89,24 +89,19 @@ class ImagesSpider(DpcSpider):
         with contextlib.suppress(OSError):
             self.done_images()
 
-    def known_entries(self, only: set[int] | None = None) -> list[dict]:
+    def known_entries(self, only: set[int] | None = None) -> list[tuple]:
         """What entries.jsonl says of each entry, narrowed to -a challenge_ids (or `only`).
 
         Keeps, for the disqualification cross-check, what each results row says of it.
         """
-        wanted = set(self.challenge_ids)
-        known = []
-        for image_id, (challenge_id, avg_vote, disqualified, *_files) in entries_facts(
-            self.data_dir
-        ).items():
-            if only is not None and image_id not in only:
-                continue
-            self.row_disqualified[image_id] = disqualified
-            if not wanted or challenge_id in wanted:
-                known.append(
-                    {"image_id": image_id, "challenge_id": challenge_id, "avg_vote": avg_vote}
-                )
-        return known
+        self.results_rows = results_rows(self.data_dir)
+        known = self.results_rows.items()
+        if only is not None:
+            known = ((i, row) for i, row in known if i in only)
+        if self.challenge_ids:
+            wanted = set(self.challenge_ids)
+            known = ((i, row) for i, row in known if row[0] in wanted)
+        return list(known)
 
     def request_for(self, kind, record_id):
         if kind == "image":
@@ -186,11 +181,8 @@ class ImagesSpider(DpcSpider):
         image = result.items[0]
         urls = {"thumb": image.thumbnail_url, "full": image.image_url}
         self.expect("files", sum(1 for k in self.file_kinds if urls[k]) - len(self.file_kinds))
-        row = (
-            {"disqualified": self.row_disqualified[image_id]}
-            if image_id in self.row_disqualified
-            else None
-        )
+        results_row = self.results_rows.get(image_id)
+        row = {"disqualified": results_row[2]} if results_row is not None else None
         if flag := disqualified_disagreement(image, row):
             self.crawler.stats.inc_value(f"dpc/flagged/{flag}")
             logger.warning("image %s: %s (%s)", image_id, flag.replace("_", " "), response.url)
