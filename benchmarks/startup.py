@@ -25,7 +25,7 @@ from dpchallenge.items import ChallengeItem, Comment, EntryItem, ImageItem
 from dpchallenge.pipelines.jsonlines import as_record
 from dpchallenge.replica import Replica
 from dpchallenge.store import JsonLinesStore, read_ids, read_records
-from dpchallenge.worklist import done_challenges, done_images
+from dpchallenge.worklist import done_challenges, done_images, results_rows
 
 TARGET_S = 2.0
 PER_CHALLENGE = 150
@@ -138,6 +138,12 @@ def in_process(data_dir: Path) -> dict[str, float]:
         "done_images thumb": lambda: len(done_images(data_dir, {"thumb"}, images_dir)),
         "done_images thumb+full": lambda: len(done_images(data_dir, {"thumb", "full"}, images_dir)),
         "done_challenges": lambda: len(done_challenges(data_dir, images_dir)),
+        # the images spider's results rows: cached like the spider's start after a clean close
+        "results_rows": lambda: len(results_rows(data_dir)),
+        "results_rows again (cached)": lambda: len(results_rows(data_dir)),
+        "done_images thumb again (cached)": lambda: len(
+            done_images(data_dir, {"thumb"}, images_dir)
+        ),
     }
     figures = {}
     for name, step in steps.items():
