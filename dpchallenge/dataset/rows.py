@@ -50,31 +50,6 @@ SHARED = (
     "thumbnail_url",
     "image_url",
 )
-IMAGE_ONLY = (
-    "challenge_name",
-    "place_of",
-    "avg_all",
-    "avg_commenters",
-    "views_since_voting",
-    "comment_count",
-    "favorites",
-    "camera",
-    "camera_id",
-    "camera_make",
-    "lens",
-    "lens_id",
-    "aperture",
-    "aperture_f",
-    "iso",
-    "iso_value",
-    "shutter",
-    "shutter_s",
-    "taken_on",
-    "uploaded_on",
-    "photographer_comment",
-    "photographer_comment_html",
-    "url",
-)
 
 
 def counts_statistics(counts: list[int]) -> tuple[float, float, list[float]] | None:
