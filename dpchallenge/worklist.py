@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dpchallenge.facts import dataset_facts
 from dpchallenge.files import write_atomically
+from dpchallenge.pipelines.media import stored_path
 from dpchallenge.pipelines.validation import entry_disqualified
 from dpchallenge.store import dataset_paths, read_dataset, trusted_size
 
@@ -46,14 +47,48 @@ def entry_facts(record: dict) -> tuple:
     return (record.get("challenge_id"), record.get("avg_vote"), entry_disqualified(record), *files)
 
 
-def image_facts(record: dict) -> tuple:
+def image_facts(record: dict) -> int | tuple:
     stored = {f.get("kind"): f for f in record.get("files") or []}
     facts = []
     for kind in KINDS:
         got = stored.get(kind) or {}
         url = record.get(IMAGE_URL_FIELDS[kind])
         facts.append(settled_file(url, got.get("path") or "", got.get("error")))
-    return tuple(facts)
+    return compact_files(record.get("image_id"), tuple(facts))
+
+
+# Each kind's file in one small int: nothing to fetch, at its stored path, or not stored. An
+# image's facts are then a shared int, not two tuples and two strings: a tenth of the memory
+# and of the cache for 600k images. Files anywhere else keep their tuple.
+NOTHING, AT_STORED_PATH, NOT_STORED = range(3)
+
+
+def compact_files(image_id, files: tuple) -> int | tuple:
+    code = 0
+    for place, (kind, file) in enumerate(zip(KINDS, files)):
+        if file is None:
+            state = NOTHING
+        elif not file[0]:
+            state = NOT_STORED
+        elif file[0] == stored_path(kind, image_id):
+            state = AT_STORED_PATH
+        else:
+            return files
+        code += state * 3**place
+    return code
+
+
+def expand_files(image_id, files: int | tuple) -> tuple:
+    if not isinstance(files, int):
+        return files
+    expanded = []
+    for place, kind in enumerate(KINDS):
+        state = files // 3**place % 3
+        if state == NOTHING:
+            expanded.append(None)
+        else:
+            expanded.append((stored_path(kind, image_id) if state == AT_STORED_PATH else "",))
+    return tuple(expanded)
 
 
 class StoredFiles:
@@ -139,8 +174,12 @@ def done_images(data_dir: Path, kinds: set[str], images_dir: Path | None) -> set
     if sources is not None and (done := _load_done(cache, key, images_dir)) is not None:
         return done
     store = StoredFiles(images_dir)
-    facts = dataset_facts(data_dir, "images.jsonl", "image_id", "images-1", image_facts)
-    done = {image_id for image_id, files in facts.items() if store.settled(files, kinds)}
+    facts = dataset_facts(data_dir, "images.jsonl", "image_id", "images-2", image_facts)
+    done = {
+        image_id
+        for image_id, files in facts.items()
+        if store.settled(expand_files(image_id, files), kinds)
+    }
     if sources is not None and sources == _verified_sources(data_dir, "images.jsonl"):
         saved = {"key": key, "folders": store.modified, "ids": array("q", sorted(done))}
         with contextlib.suppress(OSError):  # only a speed-up

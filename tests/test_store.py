@@ -137,3 +137,20 @@ def test_the_done_list_is_kept_while_the_records_and_the_store_s_folders_stay_as
     assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 3, 4}
     assert done_images(tmp_path, {"thumb"}, store_dir) == {1, 3, 4}
     assert len(worked_out) == 4, "unverified lines are read every time"
+
+
+def test_an_image_s_files_at_their_stored_paths_are_kept_as_one_small_int():
+    from dpchallenge.worklist import expand_files, image_facts
+
+    record = {
+        "image_id": 7,
+        "thumbnail_url": "t",
+        "image_url": "f",
+        "files": [{"kind": "thumb", "path": "thumbs/7.jpg"}],
+    }
+    facts = image_facts(record)
+    assert isinstance(facts, int)
+    assert expand_files(7, facts) == (("thumbs/7.jpg",), ("",))
+    assert expand_files(7, image_facts({**record, "image_url": None})) == (("thumbs/7.jpg",), None)
+    elsewhere = {**record, "files": [{"kind": "thumb", "path": "old/7.jpg"}]}
+    assert image_facts(elsewhere) == (("old/7.jpg",), ("",))

@@ -25,6 +25,13 @@ from dpchallenge.stopping import stop_for_write_error
 logger = logging.getLogger(__name__)
 
 FOLDERS = {"thumb": "thumbs", "full": "full"}
+
+
+def stored_path(kind: str, image_id) -> str:
+    """Where the image store keeps an image's file of this kind."""
+    return f"{FOLDERS[kind]}/{image_id}.jpg"
+
+
 IMAGE_SLOT = "dpc-images"
 # Files whose bytes are compared with each new file's: a placeholder served again within this
 # many files is noticed (~1 MB at most).
@@ -160,7 +167,7 @@ class MediaPipeline(ImagesPipeline):
 
     def file_path(self, request, response=None, info=None, *, item=None):
         kind = request.meta["dpc_kind"]
-        return f"{FOLDERS[kind]}/{request.meta['dpc_image_id']}.jpg"
+        return stored_path(kind, request.meta["dpc_image_id"])
 
     async def media_downloaded(self, response, request, info, *, item=None):
         if response.status != 200:  # kept as the reason: a 404 is final, a 503 is work left
@@ -265,7 +272,7 @@ class MediaPipeline(ImagesPipeline):
         kept = []
         urls = {"thumb": item.thumbnail_url, "full": item.image_url}
         for kind in sorted(set(FOLDERS) - fetched - self.kinds):
-            path = f"{FOLDERS[kind]}/{item.image_id}.jpg"
+            path = stored_path(kind, item.image_id)
             if urls[kind] and (facts := self._stored_facts(path)):
                 kept.append({"kind": kind, "url": urls[kind], "path": path, **facts})
         return kept
