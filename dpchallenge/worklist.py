@@ -58,8 +58,9 @@ def image_facts(record: dict) -> int | tuple:
 
 
 # Each kind's file in one small int: nothing to fetch, at its stored path, or not stored. An
-# image's facts are then a shared int, not two tuples and two strings: a tenth of the memory
-# and of the cache for 600k images. Files anywhere else keep their tuple.
+# image's facts are then a shared int, not two tuples and two strings, in memory and in the
+# cache (working out the done list of 200k images took 51 MB instead of 139 MB). Files
+# anywhere else keep their tuple.
 NOTHING, AT_STORED_PATH, NOT_STORED = range(3)
 
 
