@@ -85,7 +85,9 @@ class ImagesSpider(DpcSpider):
 
     def closed(self, reason: str) -> None:
         # After the dataset files closed verified: worked out now, the done list is kept for the
-        # next start, which then reads no record.
+        # next start, which then reads no record. The run's sets of every id are let go first,
+        # so that their memory holds the list instead of adding to the peak.
+        self.scheduled, self.done, self.results_rows = set(), set(), {}
         with contextlib.suppress(OSError):
             self.done_images()
 
