@@ -141,5 +141,7 @@ class ImageItem:
     thumbnail_url: str | None = None
     image_url: str | None = None
     files: list[dict] = field(default_factory=list)
+    # [{gallery_id, name}] of the Galleries line; [] without one, None without the panel
+    galleries: list[dict] | None = None
     url: str | None = None
     crawled_at: str | None = None

@@ -45,6 +45,7 @@ _COMMENT_HEADER = re.compile(
     r'<td class="textsm" height="14">\s*([^<]+?)\s*</td>'
 )
 _LABEL = re.compile(r"^\s*([^:]+?)\s*:\s*$")
+_PROFILE_LINK = re.compile(r"(?:^|/)profile\.php\?(?:[^#]*&)?USER_ID=\d", re.I)
 _EDITED = re.compile(r"Message edited by author (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.?")
 _PLACE_OF = re.compile(r"(\d[\d,]*)\s+out of\s+(\d[\d,]*)")
 _QUOTE_MARK = "Originally posted by"
@@ -95,6 +96,8 @@ def stat_field(label: str) -> str | None:
 def info_field(label: str) -> str | None:
     """The ImageItem field of a Photograph Information line, by keyword."""
     key = " ".join(label.lower().split())
+    if "galler" in key:
+        return "galleries"
     if "challenge" in key:
         return "challenge"
     if "lens" in key:
@@ -146,8 +149,8 @@ def parse_image(response) -> PageResult:
     )
     panels = _panels(page)
     stats_cells = [
-        row.find("td")
-        for heading, row in panels.items()
+        cell
+        for heading, cell in panels.items()
         if heading.startswith(("Statistics", "Voting Breakdown"))
     ]
     removed = main is None and any("removed" in img.get("src", "") for img in container.iter("img"))
@@ -157,7 +160,7 @@ def parse_image(response) -> PageResult:
 
     result = PageResult("image", [item])
     photographer = next(
-        (a for a in title.itersiblings("a") if "USER_ID=" in (a.get("href") or "")), None
+        (a for a in title.itersiblings("a") if _PROFILE_LINK.search(a.get("href") or "")), None
     )
     if photographer is not None:
         item.photographer_id = id_param(photographer.get("href"), "USER_ID")
@@ -166,25 +169,34 @@ def parse_image(response) -> PageResult:
     if item.image_url and "/1200/" in item.image_url:
         item.thumbnail_url = item.image_url.replace("/1200/", "/120/")
 
-    info = next((row for heading, row in panels.items() if "Information" in heading), None)
+    info = next((cell for heading, cell in panels.items() if "Information" in heading), None)
     if info is None:
         result.lacks("image", "photograph information panel", "no Photograph Information panel")
     _read_photo_info(page, item, info)
-    _read_statistics(item, [cell for cell in stats_cells if cell is not None], removed, result)
+    comment = next((cell for heading, cell in panels.items() if "Comment" in heading), None)
+    if comment is not None:
+        item.photographer_comment = text_with_breaks(comment)
+        item.photographer_comment_html = inner_html(comment)
+    _read_statistics(item, stats_cells, removed, result)
     _read_histogram(page, item, panels, result)
     item.comments = _read_comments(page)
     return result
 
 
 def _panels(page: Page) -> dict:
-    """Each boxed panel's body row, by its heading (the first words before any markup)."""
+    """Each boxed panel's body cell, by its heading (the first words before any markup).
+
+    Every cell of a heading row heads the cell in the same column of the row under it: the old
+    markup put `Voting Breakdown` between `Photograph Information` and `Photographer's Comments`.
+    """
     panels = {}
     for heading in page.findall('.//tr[@class="forum-heading"]'):
-        cell = heading.find("td")
-        label = clean(cell.text) if cell is not None and cell.text else None
         body = heading.getnext()
-        if label and body is not None and label not in panels:
-            panels[label] = body
+        cells = body.findall("td") if body is not None and body.tag == "tr" else []
+        for position, cell in enumerate(heading.findall("td")):
+            label = clean(cell.text) if cell.text else None
+            if label and position < len(cells) and label not in panels:
+                panels[label] = cells[position]
     return panels
 
 
@@ -221,10 +233,9 @@ def _line_link(nodes, param: str):
     return None
 
 
-def _read_photo_info(page: Page, item: ImageItem, row) -> None:
-    cells = row.findall("td") if row is not None else []
-    info = cells[0] if cells else None
+def _read_photo_info(page: Page, item: ImageItem, info) -> None:
     if info is not None:
+        item.galleries = _galleries(info)
         for label, nodes in _labelled_lines(info):
             name = info_field(label)
             value = _line_text(nodes)
@@ -240,6 +251,8 @@ def _read_photo_info(page: Page, item: ImageItem, row) -> None:
                     setattr(item, f"{name}_id", id_param(link.get("href"), f"{name.upper()}_ID"))
             elif name in ("taken_on", "uploaded_on"):
                 setattr(item, name, parse_date(value))
+            elif name == "galleries":
+                continue
             elif name is not None:
                 setattr(item, name, value)
             elif value is not None:
@@ -251,10 +264,23 @@ def _read_photo_info(page: Page, item: ImageItem, row) -> None:
     item.shutter_s = shutter_s(item.shutter)
     item.iso_value = iso_value(item.iso)
     item.camera_make = camera_make(item.camera)
-    comment = cells[1] if len(cells) > 1 else None
-    if comment is not None:
-        item.photographer_comment = text_with_breaks(comment)
-        item.photographer_comment_html = inner_html(comment)
+
+
+def _galleries(info) -> list[dict]:
+    """The `Galleries:` line's links, in page order, up to the next label (commas or `<br>`s)."""
+    galleries: list[dict] = []
+    reading = False
+    for child in info:
+        if child.tag == "b" and (label := _LABEL.match(text_of(child) or "")):
+            reading = info_field(label.group(1)) == "galleries"
+            continue
+        if not reading:
+            continue
+        for link in child.iter("a"):
+            gallery_id = id_param(link.get("href"), "GALLERY_ID")
+            if gallery_id is not None:
+                galleries.append({"gallery_id": gallery_id, "name": clean(text_of(link))})
+    return galleries
 
 
 def _read_statistics(item: ImageItem, cells: list, removed: bool, result: PageResult) -> None:
