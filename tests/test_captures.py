@@ -123,6 +123,7 @@ def test_image_capture(samples):
     assert (image.camera, image.camera_id, image.lens_id) == ("Nikon D60", 1743, 1632)
     assert image.lens == "Nikon AF-S DX Zoom Nikkor 55-200mm f/4-5.6G IF-ED VR"
     assert (image.aperture, image.iso, image.shutter, image.extra_info) == (None, None, None, {})
+    assert image.galleries == []  # the panel is there, with no Galleries line
     assert (image.aperture_f, image.shutter_s, image.iso_value) == (None, None, None)
     assert image.camera_make == "Nikon"
     assert (image.taken_on, image.uploaded_on) == ("2010-11-25", "2010-11-25")

@@ -8,6 +8,10 @@ from crawling import records, run_crawl
 from dpchallenge.replica import Replica
 
 SMALL = {"seed": 4, "challenges": 3, "entries": 4}
+# what the old Voting Breakdown column holds besides the counts, and the other page facts
+PAGE_FACTS = ("place", "place_of", "disqualified", "avg_all", "avg_commenters", "avg_participants")
+PAGE_FACTS += ("avg_non_participants", "views_since_voting", "views_during_voting", "votes")
+PAGE_FACTS += ("comment_count", "favorites", "vote_counts", "galleries", "photographer_name")
 USER, PASSWORD = "tester", "pw-7Qx9-never-logged"
 
 
@@ -33,10 +37,13 @@ def test_logged_in_images_carry_the_vote_breakdown_and_its_mos(tmp_path):
         login = [r for r in replica.requests if r.path.startswith("/login.php")]
     assert run.stat("dpc/login") == "ok"
     assert len(login) == 1 and login[0].method == "POST"
+    shown = 0
     for image in records(tmp_path / "images.jsonl", "image_id"):
         want = site.expected_image(image["image_id"], logged_in=True)
+        assert {k: image[k] for k in PAGE_FACTS} == {k: want[k] for k in PAGE_FACTS}
         if want["vote_counts"] is None:
             continue
+        shown += 1
         assert image["vote_counts"] == want["vote_counts"]
         assert image["mos_source"] == "vote_counts"
         counts = image["vote_counts"]
@@ -47,6 +54,7 @@ def test_logged_in_images_carry_the_vote_breakdown_and_its_mos(tmp_path):
             [n / sum(counts) for n in counts], abs=1e-6
         )
         assert image["mos_std"] is not None
+    assert shown
 
 
 def test_anonymous_images_fall_back_to_the_site_average(tmp_path):

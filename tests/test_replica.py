@@ -428,11 +428,17 @@ def test_login_sets_cookie_and_shows_breakdown(replica: Replica) -> None:
     counts = [int(n) for n in page.selector.css("div.breakdown_vote_count::text").getall()]
     assert counts == site.expected_image(image_id, logged_in=True)["vote_counts"]
     assert sum(counts) == site.entry(image_id).votes
-    # the old markup: one Voting Breakdown panel holds the counts and the stats lines
-    panel = page.selector.xpath(
-        '//tr[@class="forum-heading"][starts-with(normalize-space(), "Voting Breakdown")]'
-    )
-    assert "<b>Votes:</b>" in panel.xpath("following-sibling::tr[1]/td").get()
+    # the old markup: a Voting Breakdown column of the Photograph Information table holds the
+    # counts and the stats lines, between the information and the photographer's comment
+    heading = page.selector.xpath('//tr[@class="forum-heading"][td[1]="Photograph Information"]')
+    titles = [" ".join(t.split()) for t in heading.xpath("td").xpath("string()").getall()]
+    assert titles == [
+        "Photograph Information",
+        f"Voting Breakdown ({site.entry(image_id).votes} votes)",
+        "Photographer's Comments",
+    ]
+    column = heading.xpath("following-sibling::tr[1]/td[2]")
+    assert column.css("div.breakdown_vote_count") and "<b>Votes:</b>" in column.get()
     assert not page.selector.xpath('//tr[@class="forum-heading"][normalize-space()="Statistics"]')
     recent = next(
         e.image_id
@@ -449,6 +455,20 @@ def test_histogram_stops_at_the_cut_off_year() -> None:
     years = {c.voting_end.year: c.shows_histogram for c in site.finished_challenges()}
     assert any(years.values()) and not all(years.values())
     assert all(shown == (year < 2024) for year, shown in years.items())
+
+
+def test_galleries_and_portfolio_links_vary_across_images() -> None:
+    site = Site(seed=3, challenges=6, entries=8)
+    shown = {len(site.expected_image(i)["galleries"]) for i in site.image_ids()}
+    assert {0, 1} <= shown and max(shown) >= 2
+    portfolio = [i for i in site.image_ids() if site.image_detail(i).portfolio_link]
+    assert 0 < len(portfolio) < len(site.image_ids())
+    image_id = next(i for i in site.image_ids() if len(site.image_detail(i).galleries) >= 2)
+    page = Selector(text=pages.render_image(site, image_id, None, "/x"))
+    line = page.xpath('//td[@class="textsm"][b="Galleries:"]//a[contains(@href, "GALLERY_ID=")]')
+    assert [(int(a.attrib["href"].split("=")[1]), a.xpath("string()").get()) for a in line] == [
+        (g["gallery_id"], g["name"]) for g in site.expected_image(image_id)["galleries"]
+    ]
 
 
 def test_results_without_show_full_are_paged() -> None:

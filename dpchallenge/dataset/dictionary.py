@@ -263,7 +263,7 @@ IMAGE: dict[str, tuple[str, str, str]] = {
     "title": ("the image's title", "image page: `div.imagetitle`", "empty title"),
     "photographer_id": (
         "the photographer's USER_ID",
-        "image page: the first `USER_ID=` link after the title",
+        "image page: the first `profile.php?USER_ID=` link after the title (not a Portfolio link)",
         "no such link",
     ),
     "photographer_name": ("the photographer's name", "that link's text", "no such link"),
@@ -425,6 +425,11 @@ IMAGE: dict[str, tuple[str, str, str]] = {
         "media pipeline: this run's kinds (thumb; full with `-a full_res=1`), plus files kept"
         " from earlier runs",
         "never (`[]` when none)",
+    ),
+    "galleries": (
+        "the site's subject galleries the image is in, `[{gallery_id, name}]` in page order",
+        _INFO + "the `Galleries:` line's `photo_gallery.php?GALLERY_ID=N` links",
+        "no Photograph Information panel (`[]` when the panel has no Galleries line)",
     ),
     "url": ("the site's URL of the image page", "the request", "never"),
     "crawled_at": ("when the image page was read, ISO 8601 UTC", "the crawler's clock", "never"),

@@ -175,6 +175,21 @@ CAMERA_MAKES |= {2010: "Pentax", 1702: "Canon", 2412: "Nikon", 1555: "Panasonic"
 # The site stopped publishing the vote histogram around 2024 (SITE.md, measured by voting year):
 # the replica shows it, to logged-in sessions only, for challenges that ended voting before this.
 HISTOGRAM_UNTIL_YEAR = 2024
+# The site's subject galleries (AVA's semantic tags came from them); the ids are made up.
+GALLERIES = [
+    (1, "Abstract"),
+    (2, "Animals"),
+    (4, "Black and White"),
+    (7, "Landscape"),
+    (9, "Macro"),
+    (12, "Nature"),
+    (15, "Portraiture"),
+    (19, "Food & Drink"),
+    (24, "Still Life"),
+    (31, "Urban"),
+    (36, "Architecture"),
+    (41, "Seascapes"),
+]
 LOCATIONS = ["Lisbon", "Montréal", "Portland, Oregon", "Kyoto", "Zürich", "the back garden"]
 DESCRIPTION_PARTS = [
     "Show us your best take on the theme.",
@@ -408,6 +423,8 @@ class ImageDetail:
     photographer_comment_html: str | None
     avg_commenters: int | None
     comments: tuple[Comment, ...] = field(default=())  # newest first
+    galleries: tuple[tuple[int, str], ...] = ()  # (GALLERY_ID, name), in page order
+    portfolio_link: bool = False  # a "Portfolio" link stands before the photographer's
 
     @property
     def photographer_comment(self) -> str | None:
@@ -697,7 +714,17 @@ class Site:
             photographer_comment_html=note_html,
             avg_commenters=avg_commenters,
             comments=tuple(comments),
+            **self._make_galleries(entry),
         )
+
+    def _make_galleries(self, entry: Entry) -> dict:
+        """Galleries (none, one or several) and the Portfolio link, from a draw of their own."""
+        rng = self._rng("galleries", entry.image_id)
+        count = rng.choices([0, 1, 2, 3, 4], [35, 30, 20, 10, 5])[0]
+        return {
+            "galleries": tuple(rng.sample(GALLERIES, count)),
+            "portfolio_link": rng.random() < 0.25,
+        }
 
     def _random_time(self, rng: random.Random, first_day: date, days: float) -> datetime:
         start = datetime(first_day.year, first_day.month, first_day.day)
@@ -1119,6 +1146,7 @@ class Site:
             "image_url": None
             if removed
             else self.entry_file_url(entry.challenge_id, image_id, 1200),
+            "galleries": [{"gallery_id": gid, "name": name} for gid, name in detail.galleries],
             "url": self.image_page_url(image_id),
         }
 

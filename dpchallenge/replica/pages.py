@@ -561,6 +561,13 @@ def render_image(site: Site, image_id: int | None, user: str | None, request_pat
             f'<img src="{site.entry_file_url(entry.challenge_id, entry.image_id, 1200)}" '
             f'style="border: 1px solid black" alt="{title}">'
         )
+    portfolio = ""
+    if detail.portfolio_link:
+        portfolio = (
+            f'\t<a class="u" href="portfolio.php?USER_ID={entry.photographer.user_id}'
+            '&amp;collection_id=1">Portfolio</a>\n'
+        )
+    histogram = bool(user) and challenge.shows_histogram
     ribbon = ""
     if entry.ribbon:
         ribbon = (
@@ -575,12 +582,13 @@ def render_image(site: Site, image_id: int | None, user: str | None, request_pat
         '<img src="/images/pix.gif" style="position: absolute; z-index: 1;" />'
         f"{main}</td></tr></table>\t"
         f'<div class="imagetitle">\n\t{ribbon}{title}</div>\n'
+        f"{portfolio}"
         f'\t<a class="u" href="/profile.php?USER_ID={entry.photographer.user_id}">'
         f"{photographer}</a>\n"
         "\t\t<br><br>\n"
         "</div>\n\n<br>\n"
-        + _information(site, challenge, detail)
-        + _statistics(site, detail, histogram=bool(user) and challenge.shows_histogram)
+        + _information(site, challenge, detail, breakdown=histogram)
+        + ("" if histogram else _statistics(site, detail))
         + _comment_notice(entry, user)
         + _comments_table(site, detail)
     )
@@ -637,7 +645,12 @@ def _neighbours(site: Site, challenge: Challenge, entry: Entry) -> str:
     )
 
 
-def _information(site: Site, challenge: Challenge, detail: ImageDetail) -> str:
+def _information(
+    site: Site, challenge: Challenge, detail: ImageDetail, breakdown: bool = False
+) -> str:
+    """The Photograph Information table; with `breakdown`, the old markup: a `Voting Breakdown`
+    column between the information and the photographer's comment, holding the ten counts and
+    the statistics lines (no Statistics panel then)."""
     lines = [
         "<b>Challenge:</b>  "
         f'<a href="/challenge_results.php?CHALLENGE_ID={challenge.challenge_id}">'
@@ -662,6 +675,12 @@ def _information(site: Site, challenge: Challenge, detail: ImageDetail) -> str:
             lines.append(f"<b>{label}:</b>      {escape_text(value)}<br>\t\t\t\t")
     if detail.taken_on:
         lines.append(f"<b>Date:</b>      {_info_date(detail.taken_on)}<br>\t\t\t\t\t\t\t\t")
+    if detail.galleries:
+        links = ", ".join(
+            f'<a href="/photo_gallery.php?GALLERY_ID={gid}" class="u">{escape_name(name)}</a>'
+            for gid, name in detail.galleries
+        )
+        lines.append(f"<b>Galleries:</b> {links}<br>\t\t\t\t")
     lines.append(f"<b>Date Uploaded:</b>      {_info_date(detail.uploaded_on)}<br>\n")
     iid = detail.entry.image_id
     favourite_links = (
@@ -671,15 +690,36 @@ def _information(site: Site, challenge: Challenge, detail: ImageDetail) -> str:
         "Add photograph to your favorites</a>\n"
         "\t\t\t\t\t\t</div>\n"
     )
+    heading = column = ""
+    if breakdown:
+        entry = detail.entry
+        heading = (
+            '\t\t\t<td nowrap>Voting Breakdown <span style="font-weight: normal;">'
+            f"({entry.votes} votes)</span></td>\n"
+        )
+        bars = "".join(
+            f'<tr><td align="right" class="textsm">{score}</td>'
+            f'<td><img src="/images/bar.gif" width="{n}" height="8"></td>'
+            f'<td class="textsm"><div class="breakdown_vote_count">{n}</div></td></tr>'
+            for score, n in enumerate(entry.vote_counts, 1)
+        )
+        column = (
+            '\t\t\t<td class="textsm" valign="top" nowrap>\n'
+            f'\t\t\t\t<table cellspacing="0" cellpadding="1">{bars}</table>\n\t\t\t\t<br>\n'
+            + "".join(f"\t\t\t\t{line}\n" for line in _stats_lines(site, detail))
+            + "\t\t\t</td>\n"
+        )
     return (
         '\t<table width="750" cellspacing="1" cellpadding="3" bgcolor="#000000" align="center">\n'
         '\t\t<tr class="forum-heading">\n'
         "\t\t\t<td nowrap>Photograph Information</td>\n"
+        f"{heading}"
         "\t\t\t<td>Photographer's Comments</td>\n"
         "\t\t</tr>\n"
         '\t\t<tr class="forum-bg1" valign="top">\n'
         '\t\t\t<td class="textsm" >\n'
         "\t\t\t\t" + "".join(lines) + favourite_links + "\n\t\t\t</td>\n"
+        f"{column}"
         '\t\t\t<td valign="top" width="450" class="textsm">'
         f"{detail.photographer_comment_html or ''}</td>\n"
         "\t\t</tr>\n"
@@ -687,18 +727,10 @@ def _information(site: Site, challenge: Challenge, detail: ImageDetail) -> str:
     )
 
 
-def _statistics(site: Site, detail: ImageDetail, histogram: bool = False) -> str:
-    """The Statistics panel; with `histogram`, the old combined `Voting Breakdown` panel instead:
-    the ten counts (in a bar table) and the same lines in one cell."""
+def _stats_lines(site: Site, detail: ImageDetail) -> list[str]:
+    """The statistics lines, in the Statistics panel or the old Voting Breakdown column."""
     entry = detail.entry
     lines = []
-    if histogram:
-        bars = "".join(
-            f'<td valign="bottom" align="center"><div class="breakdown_vote_count">{n}</div>'
-            f'<img src="/images/bar.gif" width="12" height="{n}"><br>{score}</td>'
-            for score, n in enumerate(entry.vote_counts, 1)
-        )
-        lines.append(f'<table cellspacing="0" cellpadding="1"><tr>{bars}</tr></table>')
     if entry.status == "placed":
         lines.append(f"<b>Place:</b> {entry.place} out of {site.place_of(entry.challenge_id)}<br>")
         lines.append(f"<b>Avg (all users):</b> {fixed(entry.avg_all, 4)}<br>")
@@ -716,18 +748,20 @@ def _statistics(site: Site, detail: ImageDetail, histogram: bool = False) -> str
         f"<b>Favorites:</b> {entry.favorites} "
         f'(<a href="/favorites.php?IMAGE_ID={entry.image_id}" class=u>view</a>)<br><br>'
     )
-    heading = "Statistics"
-    if histogram:
-        heading = 'Voting Breakdown <span style="font-weight: normal;">(1 to 10)</span>'
+    return lines
+
+
+def _statistics(site: Site, detail: ImageDetail) -> str:
+    """The Statistics panel of today's markup."""
     return (
         '<br>\t<table width="750" cellspacing="1" cellpadding="3" bgcolor="#000000" '
         'align="center">\n'
         '\t\t<tr class="forum-heading">\n'
-        f"\t\t\t<td nowrap>{heading}</td>\n"
+        "\t\t\t<td nowrap>Statistics</td>\n"
         "\t\t</tr>\n"
         '\t\t<tr class="forum-bg1">\n'
         '\t\t\t<td class="textsm" valign="top">\n'
-        + "".join(f"\t\t\t\t{line}\n" for line in lines)
+        + "".join(f"\t\t\t\t{line}\n" for line in _stats_lines(site, detail))
         + "\t\t\t</td>\n"
         "\t\t</tr>\n"
         "\t</table>\n"
