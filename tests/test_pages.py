@@ -86,3 +86,13 @@ def test_comment_header_in_unexpected_markup_is_read_field_by_field():
         first["posted_at"],
         first["text"],
     )
+
+
+def test_a_portfolio_link_alone_names_no_photographer():
+    """Only the profile link names the photographer: without it the fields are null, not a guess."""
+    body = (FIXTURES / "pages" / "image_portfolio_link.html").read_bytes()
+    spec = json.loads((FIXTURES / "pages" / "image_portfolio_link.json").read_text("utf-8"))
+    profile = b'\t<a class="u" href="/profile.php?USER_ID=40404">dunefield</a>\n'
+    assert profile in body and b"portfolio.php?USER_ID=40404" in body
+    [image] = parse_image(page_response(body.replace(profile, b""), spec["url"])).items
+    assert (image.photographer_id, image.photographer_name) == (None, None)
