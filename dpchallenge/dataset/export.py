@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dpchallenge.dataset.ava import AvaTable, AvaWriter
 from dpchallenge.dataset.rows import build_row, file_path, mos_bin
-from dpchallenge.dataset.source import DataError, Source
+from dpchallenge.dataset.source import OutRefused, Source
 from dpchallenge.dataset.splits import Balance, Splitter
 from dpchallenge.dataset.writers import ImageFolderExport, ParquetExport, WebDatasetExport
 
@@ -54,7 +54,7 @@ def project_version() -> str:
 def prepare_out(out: Path, marker: str = "manifest.json") -> Path:
     """A fresh folder beside `out`; `out` itself is replaced only once the export is whole."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
-        raise DataError(
+        raise OutRefused(
             f"{out}: exists and is not an earlier export (no {marker}); not writing there"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
