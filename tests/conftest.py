@@ -20,3 +20,14 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip("../shared/site-samples/ is not here")
     return SAMPLES
+
+
+CHECKOUT_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(autouse=True)
+def checkout_data_untouched():
+    """No test writes into the checkout's data/, the main job's folder."""
+    there = CHECKOUT_DATA.exists()
+    yield
+    assert there or not CHECKOUT_DATA.exists(), f"the test created {CHECKOUT_DATA}"
