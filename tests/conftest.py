@@ -18,7 +18,10 @@ def page_response(body: bytes, url: str, headers: dict | None = None) -> HtmlRes
 @pytest.fixture
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.skip("../shared/site-samples/ is not here")
+        pytest.skip(
+            f"needs the maintainers' saved pages of the real site in {SAMPLES} "
+            "(third-party pages, not in this repository; see docs/site.md)"
+        )
     return SAMPLES
 
 
