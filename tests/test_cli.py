@@ -145,3 +145,22 @@ def test_merge_says_what_it_did_in_one_line_and_leaves_no_worker_files(tmp_path)
         "entries.jsonl",
         "images.jsonl",
     ], left
+
+
+def test_scripts_crawl_ends_with_one_closing_line(tmp_path):
+    data = tmp_path / "data"
+    with Replica(**SMALL) as replica:
+        env = child_env({"DPC_JOB_DIR": str(tmp_path / "jobs"), "DPC_FULL_RES": "0"})
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "crawl"), *settings(replica, data)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stderr.rstrip().splitlines()
+    assert lines[-1].startswith("scripts/crawl: finished (exit 0)"), lines[-8:]
+    assert lines[-2] == "  next: nothing left to do for this command", lines[-8:]
+    assert len(records(data / "images.jsonl", "image_id")) == len(replica.site.image_ids())
