@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import json
 import os
 import re
@@ -48,7 +49,10 @@ def project_version() -> str:
         match = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M)
         if match:
             return match.group(1)
-    return "unknown"
+    try:  # an installed package, away from its checkout
+        return importlib.metadata.version("dpchallenge")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def prepare_out(out: Path, marker: str = "manifest.json") -> Path:
