@@ -18,5 +18,19 @@ def page_response(body: bytes, url: str, headers: dict | None = None) -> HtmlRes
 @pytest.fixture
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.skip("../shared/site-samples/ is not here")
+        pytest.skip(
+            f"needs the maintainers' saved pages of the real site in {SAMPLES} "
+            "(third-party pages, not in this repository; see docs/site.md)"
+        )
     return SAMPLES
+
+
+CHECKOUT_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(autouse=True)
+def checkout_data_untouched():
+    """No test writes into the checkout's data/, the main job's folder."""
+    there = CHECKOUT_DATA.exists()
+    yield
+    assert there or not CHECKOUT_DATA.exists(), f"the test created {CHECKOUT_DATA}"

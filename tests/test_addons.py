@@ -163,9 +163,14 @@ def test_a_secret_given_as_a_setting_is_still_refused(name, addons):
         Crawler(ImagesSpider, project(**cmdline))
 
 
-def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch):
+def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch, tmp_path):
     monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
-    settings = project(SPLASH_URL=SPLASH, REDIS_URL=REDIS, LOG_INSTALL_ROOT_HANDLER=False)
+    settings = project(
+        SPLASH_URL=SPLASH,
+        REDIS_URL=REDIS,
+        LOG_INSTALL_ROOT_HANDLER=False,
+        DPC_DATA_DIR=str(tmp_path / "data"),  # the image store is made when the engine is
+    )
     crawler = CrawlerProcess(settings).create_crawler(ImagesSpider)
     crawler._apply_settings()
     crawler.spider = crawler._create_spider()

@@ -1,4 +1,5 @@
-"""The parsers on the real captures in ../shared/site-samples/ (skipped where it is absent)."""
+"""The parsers on saved pages of the real site, kept beside the checkout in ../shared/site-samples/
+by the maintainers (third-party pages, never in this repository): skipped where it is absent."""
 
 from __future__ import annotations
 

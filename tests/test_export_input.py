@@ -7,6 +7,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 from test_export import export
+from test_report import report
 
 CHALLENGE = {"challenge_id": 7, "status": "finished", "name": "Red Things", "entries": 2}
 ENTRY = {"image_id": 70, "challenge_id": 7, "avg_vote": 5.5, "votes": 30, "thumbnail_url": "u"}
@@ -120,7 +121,9 @@ def test_an_earlier_export_is_replaced_but_a_foreign_folder_is_refused(tmp_path)
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep")
-    assert "manifest.json" in one_line_error(export(data, "ava", "--out", foreign), 1)
+    assert "manifest.json" in one_line_error(export(data, "ava", "--out", foreign), 2)
+    assert "index.html" in one_line_error(report(data, "--out", foreign), 2)
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
     assert (foreign / "notes.txt").read_text() == "keep"
 
 

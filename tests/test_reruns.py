@@ -347,6 +347,7 @@ def test_scripts_crawl_stops_the_whole_job_on_ctrl_c(tmp_path):
             start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             wait_for_lines(data / "entries.jsonl", 1, process, timeout=120)
@@ -358,7 +359,10 @@ def test_scripts_crawl_stops_the_whole_job_on_ctrl_c(tmp_path):
                 process.wait()
         time.sleep(0.5)  # a wrongly started images step would have asked by now
         image_pages = [r.path for r in replica.requests if r.path.startswith("/image.php")]
-    assert process.returncode != 0, stderr
+    assert process.returncode == 3, stderr  # stopped early, as a crawl's own Ctrl-C
+    lines = stderr.strip().splitlines()
+    assert lines[-1] == "scripts/crawl: stopped (exit 3); run scripts/crawl again to resume"
+    assert "next: stopped by Ctrl-C or a signal; run the same command again" in stderr
     assert image_pages == []
     assert not (data / "images.jsonl").exists()
 

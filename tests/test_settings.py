@@ -40,9 +40,10 @@ def test_image_host_slot_is_configured_from_its_settings():
     assert slots["dpc-images"] == {"delay": 2.5, "concurrency": 1}
 
 
-def test_the_components_named_in_settings_are_enabled():
+def test_the_components_named_in_settings_are_enabled(tmp_path):
     settings = get_project_settings()
     settings.set("LOG_INSTALL_ROOT_HANDLER", False)
+    settings.set("DPC_DATA_DIR", str(tmp_path / "data"))  # the image store is made with the engine
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ImagesSpider)
     crawler._apply_settings()

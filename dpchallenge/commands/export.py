@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from dpchallenge.dataset.source import DataError
+from dpchallenge.dataset.source import DataError, OutRefused
 from dpchallenge.dataset.splits import parse_fractions
 
 
@@ -109,7 +109,7 @@ class Command(ScrapyCommand):
             exporter = exports().Exporter(data_dir, store, fmt, options)
             manifest = exporter.run(opts.out)
         except DataError as error:
-            fail(self, str(error), 1)
+            fail(self, str(error), 2 if isinstance(error, OutRefused) else 1)
             return
         except OSError as error:
             fail(

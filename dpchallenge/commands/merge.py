@@ -49,5 +49,6 @@ class Command(ScrapyCommand):
                 return
         finally:
             os.close(fd)
-        for name, (records, parts) in summary.items():
-            print(f"{name}: {records} records, {parts} part(s) merged")
+        parts = sum(merged for _, merged in summary.values())
+        counts = ", ".join(f"{name} {records}" for name, (records, _) in summary.items())
+        print(f"scrapy merge: {parts} part(s) merged in {data_dir}; records: {counts}")

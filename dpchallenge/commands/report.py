@@ -7,7 +7,7 @@ import sys
 from scrapy.commands import ScrapyCommand
 
 from dpchallenge.commands.export import data_paths, fail
-from dpchallenge.dataset.source import DataError
+from dpchallenge.dataset.source import DataError, OutRefused
 
 
 class Command(ScrapyCommand):
@@ -40,6 +40,6 @@ class Command(ScrapyCommand):
             data_dir, _ = data_paths(self.settings)
             made = write_report(data_dir, opts.out, opts.ava_txt)
         except DataError as error:
-            fail(self, str(error), 1)
+            fail(self, str(error), 2 if isinstance(error, OutRefused) else 1)
             return
         print(f"report: {len(made)} figures and index.html -> {opts.out}", file=sys.stderr)

@@ -190,7 +190,7 @@ ENTRY: dict[str, tuple[str, str, str]] = {
     ),
     "votes": ("votes on the entry", "results row: `Votes:`", "line absent (disqualified)"),
     "views": (
-        "views (which period is not known: SITE.md, open questions)",
+        "views (which period is not known: docs/site.md, open questions)",
         "results row: `Views:`",
         "line absent",
     ),

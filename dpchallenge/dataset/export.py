@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.metadata
 import json
 import os
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from dpchallenge.dataset.ava import AvaTable, AvaWriter
 from dpchallenge.dataset.rows import build_row, file_path, mos_bin
-from dpchallenge.dataset.source import DataError, Source
+from dpchallenge.dataset.source import OutRefused, Source
 from dpchallenge.dataset.splits import Balance, Splitter
 from dpchallenge.dataset.writers import ImageFolderExport, ParquetExport, WebDatasetExport
 
@@ -48,13 +49,16 @@ def project_version() -> str:
         match = re.search(r'^version = "([^"]+)"', pyproject.read_text(), re.M)
         if match:
             return match.group(1)
-    return "unknown"
+    try:  # an installed package, away from its checkout
+        return importlib.metadata.version("dpchallenge")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def prepare_out(out: Path, marker: str = "manifest.json") -> Path:
     """A fresh folder beside `out`; `out` itself is replaced only once the export is whole."""
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).is_file())):
-        raise DataError(
+        raise OutRefused(
             f"{out}: exists and is not an earlier export (no {marker}); not writing there"
         )
     out.parent.mkdir(parents=True, exist_ok=True)

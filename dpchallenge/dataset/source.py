@@ -25,6 +25,10 @@ class DataError(Exception):
     """Input the export cannot use at all: one line naming the file (and line)."""
 
 
+class OutRefused(DataError):
+    """An --out folder that is not ours to replace: a usage error (exit 2)."""
+
+
 @dataclass
 class Problem:
     path: str

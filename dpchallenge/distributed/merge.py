@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+from dpchallenge.datafolder import LOCK_FILE
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger
 from dpchallenge.store import dataset_paths, mark_verified, read_ids, whole_lines
 
@@ -91,7 +92,23 @@ def merge_ledgers(data_dir: Path) -> int:
     return len(parts)
 
 
+def remove_leftovers(data_dir: Path) -> int:
+    """Removes the workers' lock files and the caches of parts no longer there; the caller holds
+    the folder's lock, so no worker is running. Returns how many files went."""
+    gone = [*data_dir.glob(f"{LOCK_FILE}.*")]
+    for name in (*(name for name, _ in DATASETS), LEDGER_NAME):
+        stem, _, suffix = name.partition(".")
+        for cache in data_dir.glob(f".{stem}.*.{suffix}.*"):
+            part = cache.name[1:].split(f".{suffix}.", 1)[0] + f".{suffix}"
+            if part != name and not (data_dir / part).exists():
+                gone.append(cache)
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return len(gone)
+
+
 def merge_parts(data_dir: Path) -> dict[str, tuple[int, int]]:
     summary = {name: merge_dataset(data_dir, name, key) for name, key in DATASETS}
     summary[LEDGER_NAME] = (len(FailedLedger(data_dir / LEDGER_NAME)), merge_ledgers(data_dir))
+    remove_leftovers(data_dir)
     return summary

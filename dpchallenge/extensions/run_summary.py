@@ -15,10 +15,11 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_STOPPED_EARLY = 3
+RESUME = "run the same command again to resume"
 STOP_ADVICE = {
-    "shutdown": "it was interrupted",
-    "banned": "the site kept serving its ban page; wait some hours",
-    "write_error": "a file could not be written; free disk space",
+    "shutdown": f"stopped by Ctrl-C or a signal; {RESUME}",
+    "banned": f"the site kept serving its ban page; wait some hours, then {RESUME}",
+    "write_error": f"a file could not be written; free disk space, then {RESUME}",
 }
 
 
@@ -39,6 +40,7 @@ def exit_status(reason: str, failed: int) -> int:
 class RunSummary:
     def __init__(self, crawler):
         self.crawler = crawler
+        self.text = ""  # the crawl command prints it last
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -74,11 +76,11 @@ class RunSummary:
                 + f" ({still} still failing are listed in {ledger})"
             )
         if reason != "finished":
-            why = STOP_ADVICE.get(reason, "it stopped early")
-            lines.append(f"next: {why}, then run the same command again to resume")
+            lines.append("next: " + STOP_ADVICE.get(reason, f"it stopped early; {RESUME}"))
         elif failed:
             lines.append("next: run the same command again to retry what failed")
         else:
             lines.append("next: nothing left to do for this command")
-        log = logger.info if status == EXIT_OK else logger.warning
-        log("summary (exit status %d):\n  %s", status, "\n  ".join(lines))
+        self.text = f"summary (exit status {status}):\n  " + "\n  ".join(lines)
+        if self.crawler.settings.get("LOG_FILE"):
+            (logger.info if status == EXIT_OK else logger.warning)("%s", self.text)

@@ -1,4 +1,4 @@
-"""HTML for every page kind of the replica, in the real site's markup (see SITE.md)."""
+"""HTML for every page kind of the replica, in the real site's markup (see docs/site.md)."""
 
 from __future__ import annotations
 
