@@ -24,7 +24,7 @@ def test_the_demo_logs_in_and_its_data_carries_vote_histograms(tmp_path):
     assert len(with_counts) >= len(images) // 2
     for record in with_counts:
         assert record["mos_source"] == "vote_counts"
-        assert abs(sum(record["score_distribution"]) - 1) < 1e-9
+        assert abs(sum(record["score_distribution"]) - 1) < 1e-4
     means = [r["mos"] for r in with_counts]
     assert sum(4 <= m <= 7 for m in means) >= 0.8 * len(means)
 
