@@ -119,6 +119,7 @@ class MediaPipeline(ImagesPipeline):
         self.failures: dict[str, str] = {}
         self.pending: dict[int, list[Request]] = {}  # an item's file requests, until it completes
         self.kinds: set[str] = {"thumb"}
+        self.entry_kinds: set[str] = {"thumb"}
         self.hosts = allowed_hosts(self.base_url) | {
             host.lower() for host in settings.getlist("DPC_IMAGE_HOSTS")
         }
@@ -135,11 +136,12 @@ class MediaPipeline(ImagesPipeline):
         super().open_spider()
         spider = spider or self.crawler.spider
         self.kinds = set(getattr(spider, "file_kinds", {"thumb"}))
+        self.entry_kinds = set(getattr(spider, "entry_file_kinds", self.kinds))
 
     def file_urls(self, item) -> dict[str, str]:
         """The files this run stores for an item, by kind; other hosts' files are refused."""
         urls = {"thumb": item.thumbnail_url, "full": item.image_url}
-        kinds = self.kinds
+        kinds = self.entry_kinds if isinstance(item, EntryItem) else self.kinds
         wanted, refused = on_hosts({k: urls[k] for k in sorted(kinds) if urls[k]}, self.hosts)
         for kind, url in refused.items():
             self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
