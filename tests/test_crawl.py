@@ -175,3 +175,37 @@ def test_images_of_challenges_not_crawled_yet_are_found_through_their_results_pa
     written = {r["image_id"] for r in records(tmp_path / "images.jsonl", "image_id")}
     expected = {e["image_id"] for c in (known, unknown) for e in site.expected_entries(c)}
     assert written == expected
+
+
+def test_images_first_writes_every_record_it_reads_so_challenges_then_skips_them(tmp_path):
+    with Replica(seed=3, challenges=6, entries=5) as replica:
+        site = replica.site
+        images = run_crawl("images", replica, tmp_path)
+        keys = {"challenges.jsonl": "challenge_id", "entries.jsonl": "image_id"}
+        keys["images.jsonl"] = "image_id"
+        after_images = {name: records(tmp_path / name, key) for name, key in keys.items()}
+        replica.clear_requests()
+        challenges = run_crawl("challenges", replica, tmp_path)
+        pages = [r.path for r in replica.requests if r.host == "pages"]
+        files = [r.path for r in replica.requests if r.host == "images"]
+        crawled = {"base_url": replica.base_url, "images_url": replica.images_url}
+    for run in (images, challenges):
+        assert run.returncode == 0, run.log[-3000:]
+    for name, key, expected in (
+        ("challenges.jsonl", "challenge_id", site.expected_challenges()),
+        ("entries.jsonl", "image_id", site.expected_entries()),
+        ("images.jsonl", "image_id", site.expected_images()),
+    ):
+        written = after_images[name]
+        assert len(written) == len({r[key] for r in written}), name
+        got = {r[key]: comparable(r) for r in written}
+        want = {e[key]: comparable(site_urls(e, crawled)) for e in expected}
+        if key == "challenge_id":  # the history list names finished challenges only
+            want = {i: e for i, e in want.items() if i in site.finished_challenge_ids()}
+        assert got == want, name
+    for entry in after_images["entries.jsonl"]:
+        removed = entry["image_id"] in site.removed_image_ids()
+        assert entry["thumbnail_path"] == (None if removed else f"thumbs/{entry['image_id']}.jpg")
+    assert not [p for p in pages if p.startswith("/challenge_results.php")], pages
+    assert files == []
+    assert challenges.stat("dpc/skipped/challenge_done") == len(site.finished_challenge_ids())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import resource
 import signal
 import subprocess
@@ -230,6 +231,40 @@ def test_splits_share_no_challenge_and_repeat_with_the_seed(crawl, parquet_out, 
     other = tmp_path / "other"
     assert export(crawl["data"], "parquet", "--out", other, "--seed", "5").returncode == 0
     assert images_table(other)["split"].tolist() != frame["split"].tolist()
+
+
+def test_the_docs_loading_snippet_gives_disjoint_splits_and_integer_columns(
+    crawl, parquet_out, tmp_path
+):
+    docs = (ROOT / "docs" / "dataset.md").read_text()
+    loading = docs.split("## Loading", 1)[1].split("\n## ", 1)[0]
+    snippets = re.findall(r"```python\n(.*?)```", loading, re.S)
+    snippet = next(s for s in snippets if "images.parquet" in s)
+    (tmp_path / "out").symlink_to(parquet_out)
+    check = """
+import json
+print(json.dumps({
+    "splits": {name: list(part["image_id"]) for name, part in ds.items()},
+    "train": list(train["image_id"]),
+    "place": str(train["place"].dtype),
+}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", snippet + check],
+        cwd=tmp_path,
+        env=child_env(hf_env(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.splitlines()[-1])
+    frame = images_table(parquet_out)
+    want = {name: set(part["image_id"]) for name, part in frame.groupby("split")}
+    assert {name: set(ids) for name, ids in got["splits"].items()} == want
+    assert sum(len(ids) for ids in got["splits"].values()) == len(frame)
+    assert sorted(got["train"]) == sorted(want["train"])
+    assert got["place"] == "int32[pyarrow]"
 
 
 def test_imagefolder_loads_with_datasets(crawl, tmp_path, monkeypatch):

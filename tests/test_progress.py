@@ -81,7 +81,7 @@ def stage(snapshot, name):
 def test_records_count_towards_their_stage_and_their_files():
     tracker = ProgressTracker(Clock())
     tracker.count(ChallengeItem(challenge_id=1))
-    tracker.count(EntryItem(image_id=1, thumbnail_url="http://i/1.jpg"))
+    tracker.count(EntryItem(image_id=1, thumbnail_path="thumbs/1.jpg"))
     tracker.count(EntryItem(image_id=2, thumbnail_url=None))
     tracker.count(ImageItem(image_id=1, files=[{"kind": "thumb"}, {"kind": "full"}]))
     tracker.count(ImageItem(image_id=2))
@@ -141,7 +141,7 @@ def test_slot_concurrency_does_not_divide_the_delay_floor():
     clock = Clock()
     tracker = ProgressTracker(clock)
     stats = Stats(dpc__expected__files=10)
-    tracker.count(EntryItem(image_id=1, thumbnail_url="http://i/1.jpg"))
+    tracker.count(EntryItem(image_id=1, thumbnail_path="thumbs/1.jpg"))
     assert stage(tracker.snapshot(stats, {FILES: 0.25}), "files").eta == pytest.approx(9 * 0.25)
 
 

@@ -158,6 +158,22 @@ def test_model_stats_agree_with_entries() -> None:
                 assert abs(mean - image["avg_all"]) < 5e-5
 
 
+def test_model_scores_look_like_a_contest_and_follow_the_seed() -> None:
+    """Image means cluster near 5-6 with thin tails, and each histogram is spread around one."""
+    site = Site(seed=5, challenges=40, entries=12)
+    entries = site.all_entries()
+    means = [sum(s * n for s, n in enumerate(e.vote_counts, 1)) / e.votes for e in entries]
+    assert sum(4 <= m <= 7 for m in means) >= 0.9 * len(means)
+    assert 5.0 <= sum(means) / len(means) <= 5.8
+    assert sum(m < 3 or m > 8 for m in means) <= 0.01 * len(means)
+    for entry, mean in zip(entries, means, strict=True):
+        spread = sum(n * (s - mean) ** 2 for s, n in enumerate(entry.vote_counts, 1)) / entry.votes
+        assert 0.8 <= spread**0.5 <= 2.2, entry.image_id
+        assert sum(n > 0 for n in entry.vote_counts) >= 5, entry.image_id
+    again = Site(seed=5, challenges=40, entries=12).all_entries()
+    assert [e.vote_counts for e in again] == [e.vote_counts for e in entries]
+
+
 def test_model_times_cover_summer_and_winter() -> None:
     site = Site(seed=4, challenges=10, entries=6)
     eastern_zone = ZoneInfo("America/New_York")

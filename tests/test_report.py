@@ -10,6 +10,7 @@ import pytest
 from crawling import ROOT, child_env, run_crawl
 from PIL import Image
 
+from dpchallenge.dataset.report import Facts, challenge_positions, figures, mos_by_source
 from dpchallenge.replica import Replica
 from dpchallenge.replica.ava import write_ava
 
@@ -57,3 +58,27 @@ def test_report_without_ava_and_on_bad_input(crawled, tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert report(data, "--out", tmp_path / "r3", "--bogus").returncode == 2
+
+
+def test_the_mos_figure_names_its_sources_and_draws_each(crawled, tmp_path):
+    facts = Facts()
+    facts.mos = [5.2, 5.9, 4.8, 6.1]
+    facts.mos_challenge = [1000, 1000, 1001, 1001]
+    facts.mos_source = ["vote_counts", "site_average", "vote_counts", "vote_counts"]
+    captions = dict(figures(facts, tmp_path, None))
+    caption = captions["mos_distribution.png"]
+    assert "vote counts (3)" in caption and "the site's average (1)" in caption
+    assert [label for _, label, _ in mos_by_source(facts)] == [
+        "vote counts (3)",
+        "the site's average (1)",
+    ]
+    order, place, means = challenge_positions(facts.mos_challenge, facts.mos)
+    assert order.tolist() == [1000, 1001] and place.tolist() == [0, 0, 1, 1]
+    assert means.tolist() == pytest.approx([5.55, 5.45])
+
+    data, _ = crawled  # crawled without logging in: every MOS is the site's average
+    done = report(data, "--out", tmp_path / "r")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "r" / "index.html").read_text()
+    caption = re.search(r'<img src="mos_distribution.png" alt="([^"]+)"', page).group(1)
+    assert "the site&#x27;s average (" in caption and "vote counts" not in caption

@@ -20,6 +20,13 @@ from dpchallenge.dataset.source import Source
 
 plt.rcParams.update({"figure.dpi": 150, "font.size": 10, "axes.grid": True, "grid.alpha": 0.3})
 
+# Where an image's MOS comes from (mos_source), as the MOS figure names it, and its colour.
+MOS_SOURCES = {
+    "vote_counts": ("vote counts", "#4c72b0"),
+    "site_average": ("the site's average", "#dd8452"),
+    "results_average": ("the results row's average", "#8c8c8c"),
+}
+
 
 class Facts:
     """The few numbers per image the figures need (no comments, no text)."""
@@ -27,6 +34,7 @@ class Facts:
     def __init__(self):
         self.mos: list[float] = []
         self.mos_challenge: list[int] = []
+        self.mos_source: list[str] = []
         self.votes: list[int] = []
         self.comments: list[int] = []
         self.makes: Counter = Counter()
@@ -44,6 +52,7 @@ class Facts:
         if row["mos"] is not None:
             self.mos.append(row["mos"])
             self.mos_challenge.append(row["challenge_id"] or 0)
+            self.mos_source.append(row["mos_source"])
         self.sources[row["mos_source"] or "none"] += 1
         if row["votes"] is not None:
             self.votes.append(row["votes"])
@@ -79,35 +88,102 @@ def _empty(ax, what: str) -> None:
     ax.set_yticks([])
 
 
+def mos_by_source(facts: Facts) -> list[tuple[list[float], str, str]]:
+    """The MOS values of each source present: (values, legend label with count, colour)."""
+    values: dict[str, list[float]] = {}
+    for value, source in zip(facts.mos, facts.mos_source, strict=True):
+        values.setdefault(source, []).append(value)
+    found = []
+    for source, (label, colour) in MOS_SOURCES.items():
+        if source in values:
+            these = values.pop(source)
+            found.append((these, f"{label} ({len(these):,})", colour))
+    for source, rest in values.items():
+        found.append((rest, f"{source or 'unknown'} ({len(rest):,})", "#937860"))
+    return found
+
+
+def challenge_positions(challenge_ids: list[int], mos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each challenge's place in id order (ids have wide gaps), each image's, and each mean MOS."""
+    ids = np.asarray(challenge_ids)
+    order = np.unique(ids)
+    place = np.searchsorted(order, ids)
+    means = np.bincount(place, weights=np.asarray(mos)) / np.bincount(place)
+    return order, place, means
+
+
 def figures(facts: Facts, out: Path, ava_shares: dict | None) -> list[tuple[str, str]]:
     made = []
     mos = np.asarray(facts.mos)
 
     fig, ax = plt.subplots(figsize=(6, 4))
+    by_source = mos_by_source(facts)
     if len(mos):
-        ax.hist(mos, bins=np.arange(1, 10.01, 0.25), density=True, color="#4c72b0", alpha=0.75)
+        # Stacked by source: the bars' total is the whole crawl, the colours say where each MOS
+        # comes from. The legend sits top left, above the empty low tail.
+        ax.hist(
+            [values for values, _, _ in by_source],
+            bins=np.arange(1, 10.01, 0.25),
+            density=True,
+            stacked=True,
+            color=[colour for _, _, colour in by_source],
+            label=[label for _, label, _ in by_source],
+            alpha=0.8,
+        )
         mean, std = float(mos.mean()), float(mos.std())
         if std > 0:
             x = np.linspace(1, 10, 400)
             pdf = np.exp(-((x - mean) ** 2) / (2 * std**2)) / (std * math.sqrt(2 * math.pi))
             ax.plot(x, pdf, color="#c44e52", label=f"Gaussian fit: μ={mean:.2f}, σ={std:.2f}")
-            ax.legend()
+        ax.legend(loc="upper left", fontsize=8, title="MOS from", title_fontsize=8)
         ax.set_xlim(1, 10)
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.15)
     else:
         _empty(ax, "scores")
     ax.set(xlabel="MOS", ylabel="density", title=f"MOS distribution ({len(mos):,} images)")
+    sources = "; ".join(label for _, label, _ in by_source)
     made.append(
-        (_save(fig, out, "mos_distribution.png"), "MOS distribution with a fitted Gaussian")
+        (
+            _save(fig, out, "mos_distribution.png"),
+            f"MOS distribution with a fitted Gaussian; MOS from {sources or 'no source'}",
+        )
     )
 
     fig, ax = plt.subplots(figsize=(7, 4))
     if len(mos):
-        ax.scatter(facts.mos_challenge, mos, s=4, alpha=0.4, color="#4c72b0", linewidths=0)
+        # Markers stay visible on a few thousand images and fade only on many more.
+        size, alpha = (10, 0.5) if len(mos) <= 5000 else (3, 0.25)
+        order, place, means = challenge_positions(facts.mos_challenge, mos)
+        # A little sideways jitter keeps a challenge's images apart when there are few.
+        jitter = np.random.default_rng(0).uniform(-0.25, 0.25, len(place))
+        ax.scatter(
+            place + jitter,
+            mos,
+            s=size,
+            alpha=alpha,
+            color="#4c72b0",
+            linewidths=0,
+            label="an image",
+        )
+        ax.plot(np.arange(len(order)), means, color="#c44e52", lw=1.3, label="mean per challenge")
+        ticks = np.unique(np.linspace(0, len(order) - 1, min(len(order), 8)).round().astype(int))
+        ax.set_xticks(ticks, [str(order[t]) for t in ticks])
+        ax.set_xlim(-0.6, len(order) - 0.4)
+        ax.legend(loc="lower right", fontsize=8)
         ax.set_ylim(1, 10)
     else:
         _empty(ax, "scores")
-    ax.set(xlabel="challenge id", ylabel="MOS", title="MOS by challenge")
-    made.append((_save(fig, out, "mos_by_challenge.png"), "MOS against challenge id"))
+    ax.set(
+        xlabel="challenge, in id order (ticks: ids)",
+        ylabel="MOS",
+        title=f"MOS by challenge ({len(mos):,} images)",
+    )
+    made.append(
+        (
+            _save(fig, out, "mos_by_challenge.png"),
+            "MOS by challenge, in id order, with each challenge's mean",
+        )
+    )
 
     for name, values, label in (
         ("votes_per_image.png", facts.votes, "votes"),

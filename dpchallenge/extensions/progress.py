@@ -72,7 +72,8 @@ class ProgressTracker:
             self.scraped["challenges"] += 1
         elif isinstance(item, EntryItem):
             self.scraped["entries"] += 1
-            self.scraped["files"] += 1 if item.thumbnail_url else 0
+            files = (item.thumbnail_path, item.thumbnail_error, item.image_path, item.image_error)
+            self.scraped["files"] += sum(1 for f in files if f)
         elif isinstance(item, ImageItem):
             self.scraped["images"] += 1
             self.scraped["files"] += len(item.files)

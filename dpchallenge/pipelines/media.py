@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -118,7 +119,9 @@ class MediaPipeline(ImagesPipeline):
         self.first_id_by_sha256: dict[int, int] = {}
         self.failures: dict[str, str] = {}
         self.pending: dict[int, list[Request]] = {}  # an item's file requests, until it completes
+        self.asked: Counter[bytes] = Counter()  # items in progress asking for each file
         self.kinds: set[str] = {"thumb"}
+        self.entry_kinds: set[str] = {"thumb"}
         self.hosts = allowed_hosts(self.base_url) | {
             host.lower() for host in settings.getlist("DPC_IMAGE_HOSTS")
         }
@@ -135,11 +138,12 @@ class MediaPipeline(ImagesPipeline):
         super().open_spider()
         spider = spider or self.crawler.spider
         self.kinds = set(getattr(spider, "file_kinds", {"thumb"}))
+        self.entry_kinds = set(getattr(spider, "entry_file_kinds", self.kinds))
 
     def file_urls(self, item) -> dict[str, str]:
         """The files this run stores for an item, by kind; other hosts' files are refused."""
         urls = {"thumb": item.thumbnail_url, "full": item.image_url}
-        kinds = self.kinds
+        kinds = self.entry_kinds if isinstance(item, EntryItem) else self.kinds
         wanted, refused = on_hosts({k: urls[k] for k in sorted(kinds) if urls[k]}, self.hosts)
         for kind, url in refused.items():
             self.crawler.stats.inc_value("dpc/files/foreign_host_refused")
@@ -163,6 +167,7 @@ class MediaPipeline(ImagesPipeline):
         ]
         if requests:  # item_completed takes them back: Scrapy's fingerprints of them are cached
             self.pending[id(item)] = requests
+            self.asked.update(self._fingerprinter.fingerprint(r) for r in requests)
         return requests
 
     def file_path(self, request, response=None, info=None, *, item=None):
@@ -259,11 +264,16 @@ class MediaPipeline(ImagesPipeline):
     def _forget(self, requests, info) -> None:
         """Drops this item's file results, which Scrapy would keep for the whole run (~1 KB each).
 
-        Each file belongs to one image id, so no later item asks for the same URL; one that does
-        is answered by the store's stat_file instead of this cache.
+        Each file belongs to one image id, so only items in progress together share one (an
+        entry and its image page, in one images run): a result is kept while another of them
+        still asks for it. A later item is answered by the store's stat_file instead.
         """
         for request in requests:
             fingerprint = self._fingerprinter.fingerprint(request)
+            self.asked[fingerprint] -= 1
+            if self.asked[fingerprint] > 0:
+                continue
+            del self.asked[fingerprint]
             if fingerprint not in info.downloading:
                 info.downloaded.pop(fingerprint, None)
 

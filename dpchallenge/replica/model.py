@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
+from statistics import NormalDist
 
 from dpchallenge.replica import eastern
 
@@ -433,10 +434,15 @@ class ImageDetail:
         return html_to_text(self.photographer_comment_html)
 
 
+# A contest's image means cluster near 5-6 with thin tails, as AVA's do.
+IMAGE_MEANS = NormalDist(5.4, 0.6)
+
+
 def _vote_counts(rng: random.Random, votes: int) -> tuple[int, ...]:
-    """Ten counts summing to votes, shaped like a rounded bell around a random mean."""
-    mean = rng.uniform(3.6, 7.4)
-    spread = rng.uniform(1.1, 2.0)
+    """Ten counts summing to votes, shaped like a rounded bell around a normally drawn mean."""
+    # One draw each for mean and spread, as before, so every later value of the seed stays put.
+    mean = IMAGE_MEANS.inv_cdf(min(max(rng.random(), 1e-9), 1 - 1e-9))
+    spread = rng.uniform(1.2, 1.9)
     weights = [math.exp(-((score - mean) ** 2) / (2 * spread * spread)) for score in range(1, 11)]
     total = sum(weights)
     shares = [w / total * votes for w in weights]

@@ -9,30 +9,31 @@ from dpchallenge.pages import parse_history, parse_results
 from dpchallenge.pages.history import fill_from_history
 from dpchallenge.pages.results import expected_rows, results_incomplete
 from dpchallenge.spiders.base import DpcSpider
+from dpchallenge.store import read_dataset
 from dpchallenge.worklist import done_challenges
 
 logger = logging.getLogger(__name__)
 
 
 class ResultsPages(DpcSpider):
-    """Reads results pages (all of a paged listing) into a ChallengeItem and its EntryItems."""
+    """Reads results pages (all of a paged listing) into a ChallengeItem and its EntryItems.
 
-    arguments = {**DpcSpider.arguments, "full_res": truthy}
-    defaults = {**DpcSpider.defaults, "full_res": "0"}
+    Whichever spider reads a results page writes the same records, so a later spider skips it.
+    """
 
     @property
-    def file_kinds(self) -> set[str]:
-        """Each entry's thumbnail, and with -a full_res=1 its full-size file as well."""
-        return {"thumb", "full"} if self.full_res else {"thumb"}
+    def entry_file_kinds(self) -> set[str]:
+        """The files stored with each entry record."""
+        return {"thumb"}
 
     def entry_files(self, entries) -> int:
         urls = {"thumb": "thumbnail_url", "full": "image_url"}
-        return sum(1 for e in entries for k in self.file_kinds if getattr(e, urls[k]))
+        return sum(1 for e in entries for k in self.entry_file_kinds if getattr(e, urls[k]))
 
     def done_challenges(self) -> set[int]:
         if self.refresh:
             return set()
-        return done_challenges(self.data_dir, self.images_dir, frozenset(self.file_kinds))
+        return done_challenges(self.data_dir, self.images_dir, frozenset(self.entry_file_kinds))
 
     def results_request(self, challenge_id: int, history: dict | None = None, **kwargs):
         self.listed[challenge_id] = history
@@ -61,6 +62,8 @@ class ResultsPages(DpcSpider):
         return [("results", c) for c in sorted(self.listed)]
 
     def not_written(self, pages):
+        if not any(kind == "results" for kind, _ in pages):
+            return pages
         done = self.done_challenges()
         return [(kind, i) for kind, i in pages if kind != "results" or i not in done]
 
@@ -68,7 +71,84 @@ class ResultsPages(DpcSpider):
         if page == "results" and request is not None:
             estimate = (request.cb_kwargs.get("history") or {}).get("entries") or 0
             self.expect("entries", -estimate)
-            self.expect("files", -estimate * len(self.file_kinds))
+            self.expect("files", -estimate * len(self.entry_file_kinds))
+
+    def entries_read(self, entries):
+        """What a spider does next with the entries of a results page (requests), if anything."""
+        return
+        yield
+
+    def parse_history(self, response):
+        """Every challenge listed (narrowed to -a challenge_ids) not done yet: its results page."""
+        result = parse_history(response)
+        if not result.ok:
+            yield from self.page_failed(response, result, "history")
+            return
+        self.parsed("history", None)
+        wanted = set(self.challenge_ids)
+        done = self.done_challenges()
+        self.crawler.stats.set_value("dpc/history/rows", len(result.items))
+        rows = []
+        for row in result.items:
+            if wanted and row.challenge_id not in wanted:
+                continue
+            if row.challenge_id in done:
+                self.crawler.stats.inc_value("dpc/skipped/challenge_done")
+                continue
+            rows.append(row)
+        self.expect("challenges", len(rows))
+        self.expect("entries", sum(row.entries or 0 for row in rows))
+        self.expect("files", sum(row.entries or 0 for row in rows) * len(self.entry_file_kinds))
+        for row in rows:
+            yield self.results_request(row.challenge_id, history=vars(row).copy())
+
+    def results_of(self, wanted: list[int]):
+        """The results requests of these challenges, with what only the history list shows.
+
+        That comes from the records, else from one request for the history list, so a record
+        is complete whichever spider wrote it.
+        """
+        known = {
+            record["challenge_id"]: record
+            for record in read_dataset(self.data_dir, "challenges.jsonl", "challenge_id")
+            if record["challenge_id"] in wanted and record.get("kind") is not None
+        }
+        if all(challenge_id in known for challenge_id in wanted):
+            for challenge_id in wanted:
+                yield self.estimated(challenge_id, known[challenge_id])
+            return
+        yield self.page_request(
+            self.history_url(),
+            self.parse_history_of,
+            "history",
+            None,
+            dont_filter=True,
+            cb_kwargs={"wanted": wanted},
+            errback=self.history_failed,
+        )
+
+    def history_failed(self, failure):
+        """Listed as failed, and the results pages still come, without the history's fields."""
+        self.request_failed(failure)
+        for challenge_id in failure.request.cb_kwargs["wanted"]:
+            yield self.estimated(challenge_id, None)
+
+    def parse_history_of(self, response, wanted):
+        result = parse_history(response)
+        rows = {row.challenge_id: vars(row).copy() for row in result.items} if result.ok else {}
+        if result.ok:
+            self.parsed("history", None)
+        else:  # the results pages still come; their records lack only the history's fields
+            self.crawler.stats.inc_value(f"dpc/pages/history/{result.kind}")
+        for challenge_id in wanted:
+            yield self.estimated(challenge_id, rows.get(challenge_id))
+
+    def estimated(self, challenge_id: int, history: dict | None):
+        """The results request, its entries counted in the progress totals from `history`."""
+        estimate = (history or {}).get("entries") or 0
+        self.expect("entries", estimate)
+        self.expect("files", estimate * len(self.entry_file_kinds))
+        return self.results_request(challenge_id, history=history)
 
     def parse_results(self, response, history=None):
         result = parse_results(response)
@@ -79,13 +159,14 @@ class ResultsPages(DpcSpider):
         challenge, entries = result.items[0], result.items[1:]
         estimate = (history or {}).get("entries") or 0
         self.expect("entries", len(entries) - estimate)
-        self.expect("files", self.entry_files(entries) - estimate * len(self.file_kinds))
+        self.expect("files", self.entry_files(entries) - estimate * len(self.entry_file_kinds))
         self.crawler.stats.inc_value(f"dpc/challenges/{challenge.status}")
         if result.kind == "invalid":
             logger.info("challenge %s: invalid id (%s)", challenge.challenge_id, response.url)
         fill_from_history(challenge, history)
         for entry in entries:
             yield self.stamped(entry)
+        yield from self.entries_read(entries)
         yield from self.rest_of_listing(response, challenge, len(entries), result.other_pages)
 
     def rest_of_listing(self, response, challenge, rows: int, pages: list[str]):
@@ -122,36 +203,30 @@ class ResultsPages(DpcSpider):
         self.expect("files", self.entry_files(entries))
         for entry in entries:
             yield self.stamped(entry)
+        yield from self.entries_read(entries)
         yield from self.rest_of_listing(response, challenge, rows + len(entries), pages)
 
 
-class ChallengesSpider(ResultsPages):
+class ChallengeRecords(ResultsPages):
+    """The spiders that read results pages for their records: -a full_res stores entry files."""
+
+    arguments = {**DpcSpider.arguments, "full_res": truthy}
+    defaults = {**DpcSpider.defaults, "full_res": "0"}
+
+    @property
+    def file_kinds(self) -> set[str]:
+        """Each entry's thumbnail, and with -a full_res=1 its full-size file as well."""
+        return {"thumb", "full"} if self.full_res else {"thumb"}
+
+    @property
+    def entry_file_kinds(self) -> set[str]:
+        return self.file_kinds
+
+
+class ChallengesSpider(ChallengeRecords):
     name = "challenges"
 
     async def start_pages(self):
         yield self.page_request(
             self.history_url(), self.parse_history, "history", None, dont_filter=True
         )
-
-    def parse_history(self, response):
-        result = parse_history(response)
-        if not result.ok:
-            yield from self.page_failed(response, result, "history")
-            return
-        self.parsed("history", None)
-        wanted = set(self.challenge_ids)
-        done = self.done_challenges()
-        self.crawler.stats.set_value("dpc/history/rows", len(result.items))
-        rows = []
-        for row in result.items:
-            if wanted and row.challenge_id not in wanted:
-                continue
-            if row.challenge_id in done:
-                self.crawler.stats.inc_value("dpc/skipped/challenge_done")
-                continue
-            rows.append(row)
-        self.expect("challenges", len(rows))
-        self.expect("entries", sum(row.entries or 0 for row in rows))
-        self.expect("files", sum(row.entries or 0 for row in rows) * len(self.file_kinds))
-        for row in rows:
-            yield self.results_request(row.challenge_id, history=vars(row).copy())

@@ -6,10 +6,11 @@ import contextlib
 import logging
 
 from dpchallenge.arguments import one_of, truthy
-from dpchallenge.pages import parse_history, parse_image, parse_results
+from dpchallenge.pages import parse_image
 from dpchallenge.pipelines.validation import disqualified_disagreement
 from dpchallenge.spiders.base import DpcSpider
-from dpchallenge.worklist import done_images, results_rows
+from dpchallenge.spiders.challenges import ResultsPages
+from dpchallenge.worklist import done_images, results_row, results_rows
 
 # -a order=…: the order of the image pages, from what entries.jsonl says of each entry.
 # Each entry is (image_id, (challenge_id, avg_vote, disqualified)).
@@ -22,7 +23,7 @@ ORDERS = {
 logger = logging.getLogger(__name__)
 
 
-class ImagesSpider(DpcSpider):
+class ImagesSpider(ResultsPages):
     name = "images"
     arguments = {
         **DpcSpider.arguments,
@@ -43,6 +44,11 @@ class ImagesSpider(DpcSpider):
         wanted = {"thumb": self.thumbnails, "full": self.full_res}
         return {kind for kind, on in wanted.items() if on}
 
+    @property
+    def entry_file_kinds(self) -> set[str]:
+        """What `crawl challenges` stores with an entry: its thumbnail (unless -a thumbnails=0)."""
+        return self.file_kinds & {"thumb"}
+
     async def start_pages(self):
         self.done = set() if self.refresh else self.done_images()
         if self.image_ids:
@@ -53,13 +59,13 @@ class ImagesSpider(DpcSpider):
             ids = [image_id for image_id, _ in ORDERS[self.order](known)]
             challenges_known = {row[0] for _, row in known} if self.challenge_ids else set()
             missing = [c for c in self.challenge_ids if c not in challenges_known]
-            for challenge_id in missing:  # not crawled by `challenges` yet: read its results page
-                yield self.page_request(
-                    self.results_url(challenge_id), self.follow_entries, "results", challenge_id
-                )
+            if missing:  # not crawled by `challenges` yet: read (and write) their results pages
+                self.expect("challenges", len(missing))
+                for request in self.results_of(missing):
+                    yield request
             if not known and not self.challenge_ids:
                 yield self.page_request(
-                    self.history_url(), self.follow_challenges, "history", None, dont_filter=True
+                    self.history_url(), self.parse_history, "history", None, dont_filter=True
                 )
         for request in self.image_requests(ids):
             yield request
@@ -108,24 +114,24 @@ class ImagesSpider(DpcSpider):
     def request_for(self, kind, record_id):
         if kind == "image":
             url, callback = self.image_url(record_id), self.parse_image
-        elif kind == "results":
-            url, callback = self.results_url(record_id), self.follow_entries
         elif kind == "history":
-            url, callback = self.history_url(), self.follow_challenges
+            url, callback = self.history_url(), self.parse_history
         else:
-            return None
+            return super().request_for(kind, record_id)
         return self.page_request(url, callback, kind, record_id, dont_filter=True)
 
     def work_left(self):
-        return [("image", image_id) for image_id in sorted(self.scheduled)]
+        return super().work_left() + [("image", image_id) for image_id in sorted(self.scheduled)]
 
     def not_written(self, pages):
         done = self.done_images()
+        pages = super().not_written(pages)
         return [(kind, i) for kind, i in pages if kind != "image" or i not in done]
 
     def expect_less(self, page, request):
         if page == "image":
             self.expect("files", -len(self.file_kinds))
+        super().expect_less(page, request)
 
     def image_requests(self, ids):
         wanted = self.not_done(ids)
@@ -134,34 +140,11 @@ class ImagesSpider(DpcSpider):
         for image_id in wanted:
             yield self.page_request(self.image_url(image_id), self.parse_image, "image", image_id)
 
-    def follow_challenges(self, response):
-        result = parse_history(response)
-        if not result.ok:
-            yield from self.page_failed(response, result, "history")
-            return
-        self.parsed("history", None)
-        for row in result.items:
-            yield self.page_request(
-                self.results_url(row.challenge_id), self.follow_entries, "results", row.challenge_id
-            )
-
-    def follow_entries(self, response):
-        result = parse_results(response)
-        if not result.ok:
-            yield from self.page_failed(response, result, "results")
-            return
-        self.count_page(result, "results", response.url)
-        self.parsed("results", response.meta.get("dpc_id"))
-        if not response.meta.get("dpc_later_page"):
-            for url in result.other_pages:
-                yield self.page_request(
-                    url,
-                    self.follow_entries,
-                    "results",
-                    response.meta.get("dpc_id"),
-                    meta={"dpc_later_page": True},
-                )
-        yield from self.image_requests(entry.image_id for entry in result.items[1:])
+    def entries_read(self, entries):
+        """The image pages of a results page's entries, cross-checked against its rows."""
+        for entry in entries:
+            self.results_rows[entry.image_id] = results_row(vars(entry))
+        yield from self.image_requests(entry.image_id for entry in entries)
 
     def parse_image(self, response):
         result = parse_image(response)
