@@ -11,6 +11,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
 from dpchallenge.distributed import distributed
+from dpchallenge.environment import refuse_unknown_settings
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
@@ -40,6 +41,7 @@ class DpcSpider(scrapy.Spider):
         super().update_settings(settings)
         # Here, not in an add-on: refused while the crawler is made, it is a usage error.
         refuse_secret_settings(settings)
+        refuse_unknown_settings(settings)
         image_slot_settings(settings)
         if settings.getpriority("USER_AGENT") <= settings.getpriority("DPC_CONTACT_URL"):
             contact = settings.get("DPC_CONTACT_URL")
