@@ -86,7 +86,7 @@ class ResultsPages(DpcSpider):
         fill_from_history(challenge, history)
         for entry in entries:
             yield self.stamped(entry)
-        yield from self.rest_of_listing(response, challenge, len(entries), result.other_pages)
+        yield from self.rest_of_listing(response, challenge, result.rows, result.other_pages)
 
     def rest_of_listing(self, response, challenge, rows: int, pages: list[str]):
         """The next page of a paged listing, or, after the last, the challenge record."""
@@ -122,7 +122,7 @@ class ResultsPages(DpcSpider):
         self.expect("files", self.entry_files(entries))
         for entry in entries:
             yield self.stamped(entry)
-        yield from self.rest_of_listing(response, challenge, rows + len(entries), pages)
+        yield from self.rest_of_listing(response, challenge, rows + result.rows, pages)
 
 
 class ChallengesSpider(ResultsPages):
