@@ -68,7 +68,8 @@ class DataFolder:
         """Alone, or (a distributed worker) beside other workers, each with its own name."""
         # Read only, before the write probe and the locks: a folder of another site is left
         # exactly as it was (its mtime included); checked again below, under the lock.
-        self.check_site(recorded_site(self.data_dir))
+        if self.data_dir.is_dir():
+            self.check_site(recorded_site(self.data_dir))
         writable_folder(self.data_dir, "DPC_DATA_DIR")
         if self.worker is None:
             self._lock(LOCK_FILE, fcntl.LOCK_EX, "another crawl is writing")

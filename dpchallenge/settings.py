@@ -82,6 +82,7 @@ DPC_PLACEHOLDER_SHA256: list[str] = []
 DPC_IMAGE_HOSTS: list[str] = []
 
 ITEM_PIPELINES = {
+    "dpchallenge.pipelines.order.ChallengeAfterEntries": 50,  # a challenge after its entries
     "dpchallenge.pipelines.validation.ValidationPipeline": 100,  # counts, flags bad records
     "dpchallenge.pipelines.scores.ScoreStatsPipeline": 200,  # vote counts → distribution, MOS
     "dpchallenge.pipelines.media.MediaPipeline": 300,  # thumbnails / full files, original bytes

@@ -334,6 +334,30 @@ def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     assert sorted(ids_of(data / "images.jsonl", "image_id")) == site.image_ids()
 
 
+def test_a_challenge_with_a_removed_entry_without_link_is_done_after_one_run(tmp_path):
+    """Submissions counts the removed row; the rerun fetches the history list and nothing else."""
+    data = tmp_path / "data"
+    with Replica(**SMALL) as replica:
+        site = replica.site
+        [cid] = site.withdrawn_challenge_ids()
+        first = run_crawl("challenges", replica, data)
+        replica.clear_requests()
+        rerun = run_crawl("challenges", replica, data)
+        requested = asked(replica)
+    assert first.returncode == rerun.returncode == 0, first.log[-2000:] + rerun.log[-2000:]
+    challenge = next(
+        r for r in records(data / "challenges.jsonl", "challenge_id") if r["challenge_id"] == cid
+    )
+    assert challenge["results_incomplete"] is False
+    assert challenge == {**site.expected_challenge(cid), "crawled_at": challenge["crawled_at"]}
+    entries = [e for e in records(data / "entries.jsonl", "image_id") if e["challenge_id"] == cid]
+    assert len(entries) == len(site.expected_entries(cid)) < challenge["entries"]
+    assert first.stat("dpc/results/removed_without_link") == 1
+    assert "no IMAGE_ID link" not in first.log
+    assert requested == ["pages:/challenge_history.php?show_all=1"]
+    assert rerun.stat("dpc/skipped/challenge_done") == len(site.finished_challenge_ids())
+
+
 def test_a_refresh_without_full_res_keeps_the_full_files_in_the_records(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:

@@ -340,7 +340,7 @@ class Entry:
 
     image_id: int
     challenge_id: int
-    status: str  # placed | disqualified | removed
+    status: str  # placed | disqualified | removed | withdrawn (removed, its row without links)
     place: int | None
     title: str
     photographer: User
@@ -582,6 +582,8 @@ class Site:
             status[rng.randrange(count)] = "disqualified"
         if finished_rank == 1 or (finished_rank == 0 and self._finished_count() == 1):
             status[rng.choice([i for i in range(count) if status[i] == "placed"])] = "removed"
+        if finished_rank == 2:  # counted in Submissions, listed without a link, its image gone
+            status[max(i for i in range(count) if status[i] == "placed")] = "withdrawn"
 
         raw = []
         for i, image_id in enumerate(image_ids):
@@ -616,7 +618,7 @@ class Site:
             key=lambda r: (-r["avg_all"], -r["votes"], r["image_id"]),
         )
         others = [r for r in raw if r["status"] == "disqualified"]
-        others += [r for r in raw if r["status"] == "removed"]
+        others += [r for r in raw if r["status"] in ("removed", "withdrawn")]
         for place, row in enumerate(placed, start=1):
             row["place"] = place
         for row in others:
@@ -654,7 +656,7 @@ class Site:
             entries=len(entries),
             disqualifications=sum(e.status == "disqualified" for e in entries),
             votes=sum(e.votes for e in entries if e.status == "placed"),
-            comments=sum(e.comment_count for e in entries),
+            comments=sum(e.comment_count for e in entries if e.status != "withdrawn"),
             avg_score5=div_round(sum(scores) * 10, n),
             avg_score4=div_round(sum(scores), n),
             highest=scores[-1],
@@ -841,7 +843,7 @@ class Site:
         if image_id < FIRST_IMAGE_ID or index >= len(self._challenges):
             return None
         for candidate in self.entries(self._challenges[index].challenge_id):
-            if candidate.image_id == image_id:
+            if candidate.image_id == image_id and candidate.status != "withdrawn":
                 return candidate
         return None
 
@@ -855,7 +857,21 @@ class Site:
             return self._details[image_id]
 
     def all_entries(self) -> list[Entry]:
-        return [e for c in self.finished_challenges() for e in self.entries(c.challenge_id)]
+        """Every entry with an image on the site (a withdrawn one has none)."""
+        return [
+            e
+            for c in self.finished_challenges()
+            for e in self.entries(c.challenge_id)
+            if e.status != "withdrawn"
+        ]
+
+    def withdrawn_challenge_ids(self) -> list[int]:
+        """Challenges whose listing holds a removed entry's row without links."""
+        return [
+            c.challenge_id
+            for c in self.finished_challenges()
+            if any(e.status == "withdrawn" for e in self.entries(c.challenge_id))
+        ]
 
     def image_ids(self) -> list[int]:
         return sorted(e.image_id for e in self.all_entries())
@@ -1020,7 +1036,12 @@ class Site:
     def expected_entries(self, challenge_id: int | None = None) -> list[dict]:
         """EntryItem dicts (no crawled_at, no thumbnail_path) in (challenge id, row) order."""
         ids = [challenge_id] if challenge_id is not None else self.finished_challenge_ids()
-        return [self._expected_entry(e) for cid in ids for e in self.entries(cid)]
+        return [
+            self._expected_entry(e)
+            for cid in ids
+            for e in self.entries(cid)
+            if e.status != "withdrawn"
+        ]
 
     def _expected_entry(self, entry: Entry) -> dict:
         placed = entry.status == "placed"
