@@ -93,6 +93,7 @@ EXTENSIONS = {
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
     "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
+    "dpchallenge.extensions.site_drift.SiteDrift": 460,  # stops when the site's markup changed
     "dpchallenge.distributed.worker.FleetWorker": 300,  # with REDIS_URL: one worker of a fleet
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
     "dpchallenge.extensions.progress.ProgressReport": 500,  # bars or progress lines, ETA

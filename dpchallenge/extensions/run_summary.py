@@ -19,6 +19,8 @@ STOP_ADVICE = {
     "shutdown": "it was interrupted",
     "banned": "the site kept serving its ban page; wait some hours",
     "write_error": "a file could not be written; free disk space",
+    "site_changed": "the site's pages no longer read as before (the line above says how); "
+    "a parser fix comes first",
 }
 
 

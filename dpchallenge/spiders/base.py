@@ -16,12 +16,13 @@ from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.secrets import refuse_secret_settings
-from dpchallenge.signals import page_failed, page_parsed, page_without_record
+from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
 from dpchallenge.splash import splash_request, splash_url
 from dpchallenge.store import dataset_paths
 from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
+CUT_SHORT = "end of page"  # what a parser says a page cut short in transit lacks
 
 
 class DpcSpider(scrapy.Spider):
@@ -106,6 +107,10 @@ class DpcSpider(scrapy.Spider):
         if page != "image":  # the image spider logs an image page's gaps with its id
             for problem in result.missing:
                 logger.warning("%s page: %s (%s)", page, problem, url)
+        lacks = sorted(
+            name.partition("/missing/")[2] for name in result.stats if "/missing/" in name
+        )
+        self.crawler.signals.send_catch_log(page_read, kind=page, url=url, lacks=lacks)
 
     def request_for(self, kind: str, record_id) -> scrapy.Request | None:
         """A page the fleet queues again (distributed mode); it is in the seen-set already."""
@@ -136,6 +141,9 @@ class DpcSpider(scrapy.Spider):
         if result.missing:
             reason += f" ({', '.join(result.missing)})"
         self.crawler.stats.inc_value(f"dpc/pages/{page}/{result.kind}")
+        if result.kind == "unparsable" and result.missing != [CUT_SHORT]:  # not a transport fault
+            lacks = [f"parsable markup ({', '.join(result.missing) or 'unknown page'})"]
+            self.crawler.signals.send_catch_log(page_read, kind=page, url=response.url, lacks=lacks)
         retry = get_retry_request(
             response.request,
             spider=self,
