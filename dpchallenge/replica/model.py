@@ -582,8 +582,6 @@ class Site:
             status[rng.randrange(count)] = "disqualified"
         if finished_rank == 1 or (finished_rank == 0 and self._finished_count() == 1):
             status[rng.choice([i for i in range(count) if status[i] == "placed"])] = "removed"
-        if finished_rank == 2:  # counted in Submissions, listed without a link, its image gone
-            status[max(i for i in range(count) if status[i] == "placed")] = "withdrawn"
 
         raw = []
         for i, image_id in enumerate(image_ids):
@@ -618,7 +616,7 @@ class Site:
             key=lambda r: (-r["avg_all"], -r["votes"], r["image_id"]),
         )
         others = [r for r in raw if r["status"] == "disqualified"]
-        others += [r for r in raw if r["status"] in ("removed", "withdrawn")]
+        others += [r for r in raw if r["status"] == "removed"]
         for place, row in enumerate(placed, start=1):
             row["place"] = place
         for row in others:
@@ -644,7 +642,34 @@ class Site:
                     **row,
                 )
             )
+        if finished_rank == 2:
+            entries.append(self._withdrawn_entry(challenge, set(image_ids), block_start))
         return entries, self._compute_stats(entries)
+
+    def _withdrawn_entry(self, challenge: Challenge, taken: set[int], block_start: int) -> Entry:
+        """One more row, last: an entry removed with its image, counted in Submissions and
+        listed without a link. Added to the drawn ones so that they stay as they were."""
+        image_id = next(
+            i for i in range(block_start, block_start + self.image_block) if i not in taken
+        )
+        return Entry(
+            image_id=image_id,
+            challenge_id=challenge.challenge_id,
+            status="withdrawn",
+            place=None,
+            title="Withdrawn",
+            photographer=self.users[0],
+            vote_counts=(0,) * 10,
+            votes=0,
+            avg_all=0,
+            avg_participants=0,
+            avg_non_participants=0,
+            views=0,
+            views_during_voting=0,
+            comments_after=0,
+            comments_during=0,
+            favorites=0,
+        )
 
     @staticmethod
     def _compute_stats(entries: list[Entry]) -> ChallengeStats:
@@ -656,7 +681,7 @@ class Site:
             entries=len(entries),
             disqualifications=sum(e.status == "disqualified" for e in entries),
             votes=sum(e.votes for e in entries if e.status == "placed"),
-            comments=sum(e.comment_count for e in entries if e.status != "withdrawn"),
+            comments=sum(e.comment_count for e in entries),
             avg_score5=div_round(sum(scores) * 10, n),
             avg_score4=div_round(sum(scores), n),
             highest=scores[-1],
