@@ -66,6 +66,10 @@ class DataFolder:
 
     def claim(self) -> None:
         """Alone, or (a distributed worker) beside other workers, each with its own name."""
+        # Read only, before the write probe and the locks: a folder of another site is left
+        # exactly as it was (its mtime included); checked again below, under the lock.
+        if self.data_dir.is_dir():
+            self.check_site(recorded_site(self.data_dir))
         writable_folder(self.data_dir, "DPC_DATA_DIR")
         if self.worker is None:
             self._lock(LOCK_FILE, fcntl.LOCK_EX, "another crawl is writing")
@@ -75,10 +79,14 @@ class DataFolder:
             named = f"another worker named {self.worker} is writing"
             self._lock(f"{LOCK_FILE}.{self.worker}", fcntl.LOCK_EX, named)
         found = recorded_site(self.data_dir)
+        self.check_site(found)
         if found is None:
             site = {"base_url": self.base_url, "host": self.site}
             (self.data_dir / SITE_FILE).write_text(json.dumps(site) + "\n")
-        elif site_of(found) != self.site:
+
+    def check_site(self, found: str | None) -> None:
+        if found is not None and site_of(found) != self.site:
+            self.release()
             raise RefusedToStart(
                 f"DPC_DATA_DIR={self.data_dir} holds records of {found}, not of {self.site} "
                 f"(DPC_BASE_URL={self.base_url}); "

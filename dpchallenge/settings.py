@@ -1,31 +1,30 @@
 """Project settings: polite defaults for the real site; see SPEC.md and README.md."""
 
-import os
+from dpchallenge.environment import from_environment
 
 BOT_NAME = "dpchallenge"
 SPIDER_MODULES = ["dpchallenge.spiders"]
 NEWSPIDER_MODULE = "dpchallenge.spiders"
 COMMANDS_MODULE = "dpchallenge.commands"
 
-# Our own settings; each can also come from an environment variable of the same name.
-DPC_BASE_URL = os.environ.get("DPC_BASE_URL", "https://www.dpchallenge.com")
-DPC_DATA_DIR = os.environ.get("DPC_DATA_DIR", "data")
-DPC_CONTACT_URL = os.environ.get(
-    "DPC_CONTACT_URL", "https://github.com/dpchallenge-dataset/dpchallenge-crawler"
-)
-DPC_BAN_PAUSE = float(os.environ.get("DPC_BAN_PAUSE", "900"))
-DPC_MAX_BANS = int(os.environ.get("DPC_MAX_BANS", "3"))
+# Our own settings; each can also come from an environment variable of the same name (the end
+# of this file), which -s overrides.
+DPC_BASE_URL = "https://www.dpchallenge.com"
+DPC_DATA_DIR = "data"
+DPC_CONTACT_URL = "https://github.com/dpchallenge-dataset/dpchallenge-crawler"
+DPC_BAN_PAUSE = 900
+DPC_MAX_BANS = 3
 # A page that parses as neither data nor a known error page is fetched again this many times.
-DPC_PAGE_RETRIES = int(os.environ.get("DPC_PAGE_RETRIES", "3"))
+DPC_PAGE_RETRIES = 3
 # When set, pages are rendered through this Splash (scrapy-splash); see dpchallenge/splash.py.
-SPLASH_URL = os.environ.get("SPLASH_URL", "")
+SPLASH_URL = ""
 
 # ScraperAPI, used when the environment holds SCRAPERAPI_KEY (never a setting: Scrapy logs those).
-SCRAPERAPI_MODE = os.environ.get("SCRAPERAPI_MODE", "proxy")  # proxy | api
-SCRAPERAPI_PROXY = os.environ.get("SCRAPERAPI_PROXY", "http://proxy-server.scraperapi.com:8001")
-SCRAPERAPI_API_URL = os.environ.get("SCRAPERAPI_API_URL", "https://api.scraperapi.com/")
+SCRAPERAPI_MODE = "proxy"  # proxy | api
+SCRAPERAPI_PROXY = "http://proxy-server.scraperapi.com:8001"
+SCRAPERAPI_API_URL = "https://api.scraperapi.com/"
 # Its requests reach the site from many addresses; replaces CONCURRENT_REQUESTS_PER_DOMAIN.
-SCRAPERAPI_CONCURRENCY = int(os.environ.get("SCRAPERAPI_CONCURRENCY", "5"))
+SCRAPERAPI_CONCURRENCY = 5
 
 USER_AGENT_TEMPLATE = "dpchallenge-dataset-crawler/0.1 (research; +{contact})"
 USER_AGENT = USER_AGENT_TEMPLATE.format(contact=DPC_CONTACT_URL)
@@ -49,9 +48,9 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 DOWNLOAD_TIMEOUT = 90
 COOKIES_ENABLED = True
 
-DPC_BAN_MIN_BYTES = int(os.environ.get("DPC_BAN_MIN_BYTES", "1024"))  # a shorter page is a ban
-DPC_RETRY_BACKOFF_BASE = float(os.environ.get("DPC_RETRY_BACKOFF_BASE", "2"))
-DPC_RETRY_BACKOFF_MAX = float(os.environ.get("DPC_RETRY_BACKOFF_MAX", "300"))
+DPC_BAN_MIN_BYTES = 1024  # a shorter page is a ban
+DPC_RETRY_BACKOFF_BASE = 2
+DPC_RETRY_BACKOFF_MAX = 300
 
 DOWNLOADER_MIDDLEWARES = {
     # After robots.txt (so replay answers its fetch too), before any wait; below retries and bans.
@@ -75,12 +74,15 @@ ADDONS = {
 }
 
 # The image host (images.dpchallenge.com) has its own download slot, throttled separately.
-DPC_IMAGES_DELAY = float(os.environ.get("DPC_IMAGES_DELAY", "1"))
-DPC_IMAGES_CONCURRENCY = int(os.environ.get("DPC_IMAGES_CONCURRENCY", "1"))
+DPC_IMAGES_DELAY = 1
+DPC_IMAGES_CONCURRENCY = 1
 # sha256 of the site's "image removed" placeholder file(s): such files are refused, not stored.
-DPC_PLACEHOLDER_SHA256 = [h for h in os.environ.get("DPC_PLACEHOLDER_SHA256", "").split(",") if h]
+DPC_PLACEHOLDER_SHA256: list[str] = []
+# More hosts image files may come from (media.py allows the site's own and its image host).
+DPC_IMAGE_HOSTS: list[str] = []
 
 ITEM_PIPELINES = {
+    "dpchallenge.pipelines.order.ChallengeAfterEntries": 50,  # a challenge after its entries
     "dpchallenge.pipelines.validation.ValidationPipeline": 100,  # counts, flags bad records
     "dpchallenge.pipelines.scores.ScoreStatsPipeline": 200,  # vote counts → distribution, MOS
     "dpchallenge.pipelines.media.MediaPipeline": 300,  # thumbnails / full files, original bytes
@@ -91,24 +93,29 @@ EXTENSIONS = {
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
     "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
+    "dpchallenge.extensions.site_drift.SiteDrift": 460,  # stops when the site's markup changed
     "dpchallenge.distributed.worker.FleetWorker": 300,  # with REDIS_URL: one worker of a fleet
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
     "dpchallenge.extensions.progress.ProgressReport": 500,  # bars or progress lines, ETA
 }
 # Seconds between two progress lines when stderr is not a terminal (0: none).
-DPC_PROGRESS_INTERVAL = float(os.environ.get("DPC_PROGRESS_INTERVAL", "60"))
+DPC_PROGRESS_INTERVAL = 60
 # Where the final stats go; %(spider)s is the spider's name. Default: DPC_DATA_DIR/stats/.
-DPC_STATS_FILE = os.environ.get("DPC_STATS_FILE", "")
+DPC_STATS_FILE = ""
+# The redesign guard (extensions/site_drift.py): the crawl stops when, among the last WINDOW pages
+# of a kind, more than THRESHOLD (a fraction; 0 turns it off) lack what that kind always has.
+DPC_DRIFT_WINDOW = 200
+DPC_DRIFT_THRESHOLD = 0.2
 # IMAGES_STORE defaults to DPC_DATA_DIR/images (set in MediaPipeline.from_crawler).
 IMAGES_MIN_WIDTH = 1
 IMAGES_MIN_HEIGHT = 1
 MEDIA_ALLOW_REDIRECTS = True
 
 # The page archive: whole page responses as WARC under DPC_DATA_DIR/archive/, files rotated by size.
-DPC_ARCHIVE = os.environ.get("DPC_ARCHIVE", "1")  # read with getbool: 0/1, False/True
-DPC_ARCHIVE_MAX_BYTES = int(os.environ.get("DPC_ARCHIVE_MAX_BYTES", str(1024**3)))
+DPC_ARCHIVE = "1"  # read with getbool: 0/1, False/True
+DPC_ARCHIVE_MAX_BYTES = 1024**3
 # Pages from the archive instead of the network: nothing is fetched, no login.
-DPC_REPLAY = os.environ.get("DPC_REPLAY", "0")
+DPC_REPLAY = "0"
 
 # Off by default (a full crawl is tens of GB of pages); when on, ban and cut-short pages and
 # image files are never cached.
@@ -125,3 +132,7 @@ SCHEDULER_START_DISK_QUEUE = "dpchallenge.queues.CookielessStartDiskQueue"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+
+# The README's settings, from environment variables of the same name (dpchallenge/environment.py):
+# taken here, at the project's priority, so -s wins.
+globals().update(from_environment())

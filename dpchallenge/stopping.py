@@ -10,13 +10,18 @@ logger = logging.getLogger(__name__)
 WRITE_ERROR = "write_error"
 
 
-def stop_crawl(crawler, reason: str, message: str) -> None:
-    """Closes the spider once (the first reason wins); the exit status then says it stopped."""
+def stop_crawl(crawler, reason: str, message: str, resume: bool = True) -> None:
+    """Closes the spider once (the first reason wins); the exit status then says it stopped.
+
+    `resume=False` when running the same command again would meet the same stop."""
     if getattr(crawler, "dpc_stop_reason", None):
         return
     crawler.dpc_stop_reason = reason
     crawler.stats.set_value("dpc/stopped", reason)
-    logger.error("%s; stopping. Run the same command again to resume", message)
+    if resume:
+        logger.error("%s; stopping. Run the same command again to resume", message)
+    else:
+        logger.error("%s; stopping", message)
     engine = crawler.engine
     if engine is None:
         return

@@ -11,7 +11,6 @@ import contextlib
 import os
 import pickle
 from array import array
-from collections import Counter
 from pathlib import Path
 
 from dpchallenge.facts import dataset_facts
@@ -139,14 +138,13 @@ def done_challenges(
 ) -> set[int]:
     """Challenges whose record is final and whose entries were all written with their files.
 
-    Entries go through the thumbnail downloads and may land after their challenge, so a
-    challenge counts as done only once the entries file holds as many rows as it has entries.
+    A challenge's record is written after its entries (pipelines/order.py), and a finished one
+    whose listing fell short is flagged `results_incomplete`: so a finished record that is not
+    flagged means its entries are in the file, whatever rows without an entry Submissions counts.
     """
     store = StoredFiles(images_dir)
-    rows: Counter = Counter()
     unsettled: set[int] = set()
     for challenge_id, _vote, _dq, *files in entries_facts(data_dir).values():
-        rows[challenge_id] += 1
         if not store.settled(tuple(files), kinds):
             unsettled.add(challenge_id)
     done = set()
@@ -154,7 +152,7 @@ def done_challenges(
         challenge_id, status = record["challenge_id"], record.get("status")
         if status == "invalid" or (
             status == "finished"
-            and rows[challenge_id] >= (record.get("entries") or 0)
+            and not record.get("results_incomplete")
             and challenge_id not in unsettled
         ):
             done.add(challenge_id)

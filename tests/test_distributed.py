@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from crawling import ROOT, child_env, finished, records, run_crawl, start_crawl
 from redis_server import redis_server
 
@@ -49,25 +50,29 @@ def scrapy(command: str, data: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_two_workers_one_killed_and_restarted_write_every_record_once(tmp_path):
+@pytest.mark.parametrize("given_in", ["settings", "environment"])
+def test_two_workers_one_killed_and_restarted_write_every_record_once(tmp_path, given_in):
     data = tmp_path / "data"
     with redis_server(tmp_path) as url, Replica(**SIZE, crawl_delay=CRAWL_DELAY) as replica:
         expected = sorted(i["image_id"] for i in replica.site.expected_images())
         assert len(expected) >= 200
         assert run_crawl("challenges", replica, data).returncode == 0
         replica.clear_requests()
-        fleet = {"REDIS_URL": url, "DPC_ARCHIVE": "0"}
-        first, _ = start_crawl("images", replica, data, settings={**fleet, "DPC_WORKER": "w1"})
-        second, second_log = start_crawl(
-            "images", replica, data, settings={**fleet, "DPC_WORKER": "w2"}
-        )
+
+        def worker(name: str) -> dict:
+            """REDIS_URL and DPC_WORKER as -s, or as environment variables of the same name."""
+            fleet = {"REDIS_URL": url, "DPC_WORKER": name}
+            if given_in == "settings":
+                return {"settings": {**fleet, "DPC_ARCHIVE": "0"}}
+            return {"settings": {"DPC_ARCHIVE": "0"}, "env": fleet}
+
+        first, _ = start_crawl("images", replica, data, **worker("w1"))
+        second, second_log = start_crawl("images", replica, data, **worker("w2"))
         wait_until(lambda: part_lines(data, "images.jsonl") >= len(expected) // 3, (first, second))
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         killed_at = part_lines(data, "images.jsonl")
-        restarted = run_crawl(
-            "images", replica, data, settings={**fleet, "DPC_WORKER": "w1"}, timeout=300
-        )
+        restarted = run_crawl("images", replica, data, **worker("w1"), timeout=300)
         second.wait(timeout=300)
         requests = list(replica.requests)
     assert killed_at < len(expected), "the kill came before the end"

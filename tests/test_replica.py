@@ -119,6 +119,7 @@ def test_model_has_every_special_case() -> None:
     site = Site(seed=5, challenges=12, entries=8)
     assert len(site.unfinished_challenge_ids()) == 2
     assert site.disqualified_image_ids() and site.removed_image_ids()
+    assert len(site.withdrawn_challenge_ids()) == 1  # a removed entry's row without links
     assert site.images_without_comments() and site.images_with_only_after_comments()
     assert site.images_with_divider()
     known = {c.challenge_id for c in site.challenges}
@@ -134,6 +135,7 @@ def test_model_has_every_special_case() -> None:
 
 def test_model_stats_agree_with_entries() -> None:
     site = Site(seed=9, challenges=6, entries=7)
+    withdrawn = site.withdrawn_challenge_ids()
     for record in site.expected_challenges():
         if record["status"] != "finished":
             assert record["entries"] is None and record["votes"] is None
@@ -141,7 +143,8 @@ def test_model_stats_agree_with_entries() -> None:
         rows = site.expected_entries(record["challenge_id"])
         placed = [r for r in rows if r["place"] is not None]
         averages = sorted(r["avg_vote"] for r in placed)
-        assert record["entries"] == len(rows)
+        assert record["entries"] == len(site.entries(record["challenge_id"]))
+        assert len(rows) == record["entries"] - (record["challenge_id"] in withdrawn)
         assert record["votes"] == sum(r["votes"] for r in placed)
         assert record["highest_score"] == averages[-1]
         assert record["lowest_score"] == averages[0]

@@ -274,6 +274,41 @@ def test_a_folder_of_another_sites_records_refuses_before_any_request_and_stays_
         assert after == before
 
 
+def folder_tree(folder: Path) -> dict[str, tuple]:
+    """Every file and folder under `folder` (itself included): kind, size, mtime and bytes."""
+    tree = {}
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        stat = path.lstat()
+        body = path.read_bytes() if path.is_file() else None
+        tree[str(path.relative_to(folder))] = (path.is_dir(), stat.st_size, stat.st_mtime_ns, body)
+    return tree
+
+
+@pytest.mark.parametrize("spider", ["challenges", "images"])
+def test_a_crawl_from_another_host_changes_nothing_in_the_folder(tmp_path, spider):
+    """127.0.0.2 against a folder of 127.0.0.1: no record, file, archive, cache or stats changed."""
+    data = tmp_path / "data"
+    cache = {"HTTPCACHE_ENABLED": "True", "HTTPCACHE_DIR": str(data / "httpcache")}
+    with Replica(**SMALL) as replica:
+        cid = replica.site.finished_challenge_ids()[0]
+        first = run_crawl("challenges", replica, data, f"challenge_ids={cid}", settings=cache)
+        images = run_crawl("images", replica, data, f"challenge_ids={cid}", settings=cache)
+        assert first.returncode == images.returncode == 0, first.log[-2000:] + images.log[-2000:]
+        assert list((data / "images" / "thumbs").iterdir()) and list((data / "archive").iterdir())
+        assert list((data / "httpcache").rglob("*")) and (data / "images.jsonl").exists()
+        before = folder_tree(data)
+        replica.clear_requests()
+        other_host = At(replica.base_url.replace("127.0.0.1", "127.0.0.2"))
+        run = run_crawl(spider, other_host, data, settings=cache)
+        requests = replica.requests
+        after = folder_tree(data)
+    assert run.returncode == 2, run.log[-2000:]
+    assert "holds records of 127.0.0.1" in run.log and "127.0.0.2" in run.log
+    assert "Traceback" not in run.log
+    assert requests == []
+    assert after == before
+
+
 def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
@@ -297,6 +332,30 @@ def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     for run in (first, second, third):
         assert run.returncode == 0, run.log[-2000:]
     assert sorted(ids_of(data / "images.jsonl", "image_id")) == site.image_ids()
+
+
+def test_a_challenge_with_a_removed_entry_without_link_is_done_after_one_run(tmp_path):
+    """Submissions counts the removed row; the rerun fetches the history list and nothing else."""
+    data = tmp_path / "data"
+    with Replica(**SMALL) as replica:
+        site = replica.site
+        [cid] = site.withdrawn_challenge_ids()
+        first = run_crawl("challenges", replica, data)
+        replica.clear_requests()
+        rerun = run_crawl("challenges", replica, data)
+        requested = asked(replica)
+    assert first.returncode == rerun.returncode == 0, first.log[-2000:] + rerun.log[-2000:]
+    challenge = next(
+        r for r in records(data / "challenges.jsonl", "challenge_id") if r["challenge_id"] == cid
+    )
+    assert challenge["results_incomplete"] is False
+    assert challenge == {**site.expected_challenge(cid), "crawled_at": challenge["crawled_at"]}
+    entries = [e for e in records(data / "entries.jsonl", "image_id") if e["challenge_id"] == cid]
+    assert len(entries) == len(site.expected_entries(cid)) < challenge["entries"]
+    assert first.stat("dpc/results/removed_without_link") == 1
+    assert "no IMAGE_ID link" not in first.log
+    assert requested == ["pages:/challenge_history.php?show_all=1"]
+    assert rerun.stat("dpc/skipped/challenge_done") == len(site.finished_challenge_ids())
 
 
 def test_a_refresh_without_full_res_keeps_the_full_files_in_the_records(tmp_path):

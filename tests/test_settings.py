@@ -53,6 +53,7 @@ def test_the_components_named_in_settings_are_enabled(tmp_path):
     assert {"CrawlDelayMiddleware", "BackoffMiddleware", "BanMiddleware"} <= set(downloader)
     pipelines = [type(p).__name__ for p in crawler.engine.scraper.itemproc.middlewares]
     assert pipelines == [
+        "ChallengeAfterEntries",
         "ValidationPipeline",
         "ScoreStatsPipeline",
         "MediaPipeline",

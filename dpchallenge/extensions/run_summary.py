@@ -20,6 +20,8 @@ STOP_ADVICE = {
     "shutdown": f"stopped by Ctrl-C or a signal; {RESUME}",
     "banned": f"the site kept serving its ban page; wait some hours, then {RESUME}",
     "write_error": f"a file could not be written; free disk space, then {RESUME}",
+    "site_changed": "the site's pages no longer read as before (the line above says how); "
+    f"a parser fix comes first, then DPC_REPLAY=1 rebuilds the pages, then {RESUME}",
 }
 
 

@@ -22,7 +22,8 @@ class PageResult:
     `missing` says in words what an expected part lacked (for a log line, with the URL);
     `stats` counts the same and other page-level observations under stat-friendly names
     (`image/missing/statistics_panel`, `results/odd_rows`), to add under `dpc/`.
-    `other_pages` (results pages) lists the URLs of the listing's other pages its pager links to.
+    `other_pages` (results pages) lists the URLs of the listing's other pages its pager links to;
+    `rows` (results pages) counts the listing's rows, those that gave no entry included.
     """
 
     kind: str  # history | results | unfinished | invalid | image | ban | unparsable
@@ -30,6 +31,7 @@ class PageResult:
     missing: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     other_pages: list[str] = field(default_factory=list)
+    rows: int = 0
 
     @property
     def ok(self) -> bool:

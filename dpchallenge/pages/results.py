@@ -187,15 +187,20 @@ def _parse_finished(page: Page, challenge_id: int) -> PageResult:
         title = clean(page.first("string(//title)"))
         item.name = title.removesuffix(" Challenge Results") if title else None
     rows = _entry_rows(page, heading)
+    # Every row the page shows counts against Submissions − Disqualifications, those without an
+    # entry (a removed one without links, an odd one) included: Submissions counts them too.
+    result.rows = len(rows)
     for position, row in enumerate(rows, start=1):
         entry, odd = _parse_entry(page, row, challenge_id)
         if entry is not None:
             result.items.append(entry)
+        elif odd is None:
+            result.count("results/removed_without_link")
         if odd:
             result.count("results/odd_rows")
             result.missing.append(f"challenge {challenge_id}, results row {position}: {odd}")
     _read_pager(page, challenge_id, result)
-    listed = len(result.items) - 1
+    listed = len(rows)
     item.results_incomplete = results_incomplete(item, listed)
     if result.other_pages:
         result.count("results/paged")
@@ -241,6 +246,9 @@ def _parse_entry(page: Page, row, challenge_id: int) -> tuple[EntryItem | None, 
     title = page.first('.//a[@class="i"]', row)
     image_id = id_param(page.first('.//a[contains(@href, "IMAGE_ID=")]/@href', row), "IMAGE_ID")
     if image_id is None:
+        thumb = (page.first("./td[1]//img/@src", row) or "").rsplit("/", 1)[-1]
+        if "removed" in thumb.lower():
+            return None, None  # a removed entry whose row links nowhere: nothing to record
         return None, "no IMAGE_ID link"
     thumb = page.first("./td[1]//img/@src", row)
     thumbnail_url = page.urljoin(thumb)

@@ -356,7 +356,7 @@ class Entry:
 
     image_id: int
     challenge_id: int
-    status: str  # placed | disqualified | removed
+    status: str  # placed | disqualified | removed | withdrawn (removed, its row without links)
     place: int | None
     title: str
     photographer: User
@@ -665,7 +665,34 @@ class Site:
                     **row,
                 )
             )
+        if finished_rank == 2:
+            entries.append(self._withdrawn_entry(challenge, set(image_ids), block_start))
         return entries, self._compute_stats(entries)
+
+    def _withdrawn_entry(self, challenge: Challenge, taken: set[int], block_start: int) -> Entry:
+        """One more row, last: an entry removed with its image, counted in Submissions and
+        listed without a link. Added to the drawn ones so that they stay as they were."""
+        image_id = next(
+            i for i in range(block_start, block_start + self.image_block) if i not in taken
+        )
+        return Entry(
+            image_id=image_id,
+            challenge_id=challenge.challenge_id,
+            status="withdrawn",
+            place=None,
+            title="Withdrawn",
+            photographer=self.users[0],
+            vote_counts=(0,) * 10,
+            votes=0,
+            avg_all=0,
+            avg_participants=0,
+            avg_non_participants=0,
+            views=0,
+            views_during_voting=0,
+            comments_after=0,
+            comments_during=0,
+            favorites=0,
+        )
 
     @staticmethod
     def _compute_stats(entries: list[Entry]) -> ChallengeStats:
@@ -874,7 +901,7 @@ class Site:
         if image_id < FIRST_IMAGE_ID or index >= len(self._challenges):
             return None
         for candidate in self.entries(self._challenges[index].challenge_id):
-            if candidate.image_id == image_id:
+            if candidate.image_id == image_id and candidate.status != "withdrawn":
                 return candidate
         return None
 
@@ -888,7 +915,21 @@ class Site:
             return self._details[image_id]
 
     def all_entries(self) -> list[Entry]:
-        return [e for c in self.finished_challenges() for e in self.entries(c.challenge_id)]
+        """Every entry with an image on the site (a withdrawn one has none)."""
+        return [
+            e
+            for c in self.finished_challenges()
+            for e in self.entries(c.challenge_id)
+            if e.status != "withdrawn"
+        ]
+
+    def withdrawn_challenge_ids(self) -> list[int]:
+        """Challenges whose listing holds a removed entry's row without links."""
+        return [
+            c.challenge_id
+            for c in self.finished_challenges()
+            if any(e.status == "withdrawn" for e in self.entries(c.challenge_id))
+        ]
 
     def image_ids(self) -> list[int]:
         return sorted(e.image_id for e in self.all_entries())
@@ -1053,7 +1094,12 @@ class Site:
     def expected_entries(self, challenge_id: int | None = None) -> list[dict]:
         """EntryItem dicts (no crawled_at, no thumbnail_path) in (challenge id, row) order."""
         ids = [challenge_id] if challenge_id is not None else self.finished_challenge_ids()
-        return [self._expected_entry(e) for cid in ids for e in self.entries(cid)]
+        return [
+            self._expected_entry(e)
+            for cid in ids
+            for e in self.entries(cid)
+            if e.status != "withdrawn"
+        ]
 
     def _expected_entry(self, entry: Entry) -> dict:
         placed = entry.status == "placed"

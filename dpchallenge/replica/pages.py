@@ -401,6 +401,20 @@ def render_results(
     )
 
 
+def _withdrawn_row(entry: Entry) -> str:
+    """A removed entry's row as it may be when its image is gone: placeholder, no link [assumed]."""
+    return (
+        '\t\t<tr class="forum-bg1">\n'
+        '\t\t<td align="center" valign="middle" width="160"><img src="/images/removed.gif" '
+        'style="border: 1px solid black" ></td>\n'
+        '\t\t<td valign="top" width="100%">\n'
+        f"\t\t\t\t\t\t{escape_text(entry.title)}<br>\n"
+        f"\t\t\t\t\t\tby {escape_text(entry.photographer.name)}<br>\n"
+        "<br>\n\t\t\t\t\t\t\t\t\t\t\t\t<b>Removed</b>\n"
+        "\t\t</td>\n\t</tr>\n"
+    )
+
+
 def _results_pager(challenge_id: int, page: int, first: int, shown: int, total: int) -> str:
     """The pager as on the history list (`Pages:`, `Ny.gif` for this page); links assumed."""
     pages = max(1, -(-total // RESULTS_PAGE_SIZE))
@@ -430,6 +444,8 @@ def _results_pager(challenge_id: int, page: int, first: int, shown: int, total: 
 
 
 def _results_row(site: Site, entry: Entry) -> str:
+    if entry.status == "withdrawn":
+        return _withdrawn_row(entry)
     iid = entry.image_id
     if entry.status == "removed":
         thumb = "/images/removed.gif"

@@ -72,6 +72,7 @@ class FaultConfig:
     paged_results_ids: set[int] = field(default_factory=set)  # paged even with show_full=1
     short_results_ids: set[int] = field(default_factory=set)  # 10 rows, no pager, every time
     odd_row_ids: set[int] = field(default_factory=set)  # results with a row that has no link
+    redesign_after: int = 0  # > 0: image pages after this many lose their Statistics panel
     fault_hosts: tuple[str, ...] = (PAGES,)
 
     @classmethod
@@ -198,6 +199,7 @@ class Replica:
         self._sessions: dict[str, str] = {}
         self._counters: dict[str, int] = {PAGES: 0, IMAGES: 0}
         self._served_since_ban: dict[str, int] = {PAGES: 0, IMAGES: 0}
+        self._image_pages = 0  # image pages served, for redesign_after
         self._ban_until: dict[str, float] = {PAGES: 0.0, IMAGES: 0.0}
         self._hit_once: set[tuple[str, object]] = set()
 
@@ -281,6 +283,7 @@ class Replica:
             self.faults = faults or FaultConfig()
             self._counters = {PAGES: 0, IMAGES: 0}
             self._served_since_ban = {PAGES: 0, IMAGES: 0}
+            self._image_pages = 0
             self._ban_until = {PAGES: 0.0, IMAGES: 0.0}
             self._hit_once.clear()
 
@@ -364,6 +367,11 @@ class Replica:
             if item_id in faults.permanent_truncate_ids:
                 return "truncated", n
             return None, n
+
+    def _redesigned(self) -> bool:
+        with self._state_lock:
+            self._image_pages += 1
+            return self._image_pages > self.faults.redesign_after
 
     def _frame_only(self, image_id: int | None) -> bool:
         faults = self.faults
@@ -508,6 +516,8 @@ class Replica:
             cp1252 = False
         else:
             document = pages.render_image(self.site, item_id, user, target)
+            if faults.redesign_after and self._redesigned():
+                document = without_statistics(document)
             cp1252 = item_id in faults.cp1252_ids
         if cp1252:
             payload = document.replace(pages.META_CHARSET, "").encode("cp1252", "xmlcharrefreplace")
@@ -650,3 +660,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(payload)
         self.wfile.flush()
+
+
+def without_statistics(document: str) -> str:
+    """An image page as after a redesign: the table of its Statistics panel gone."""
+    heading = document.find(">Statistics</td>")
+    if heading < 0:
+        return document
+    start = document.rfind("<table", 0, heading)
+    end = document.find("</table>", heading) + len("</table>")
+    return document[:start] + document[end:]

@@ -11,16 +11,18 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
 from dpchallenge.distributed import distributed
+from dpchallenge.environment import refuse_unknown_settings
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.secrets import refuse_secret_settings
-from dpchallenge.signals import page_failed, page_parsed, page_without_record
+from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
 from dpchallenge.splash import splash_request, splash_url
 from dpchallenge.store import dataset_paths
 from dpchallenge.worklist import images_dir_of
 
 logger = logging.getLogger(__name__)
+CUT_SHORT = "end of page"  # what a parser says a page cut short in transit lacks
 
 
 class DpcSpider(scrapy.Spider):
@@ -40,6 +42,7 @@ class DpcSpider(scrapy.Spider):
         super().update_settings(settings)
         # Here, not in an add-on: refused while the crawler is made, it is a usage error.
         refuse_secret_settings(settings)
+        refuse_unknown_settings(settings)
         image_slot_settings(settings)
         if settings.getpriority("USER_AGENT") <= settings.getpriority("DPC_CONTACT_URL"):
             contact = settings.get("DPC_CONTACT_URL")
@@ -104,6 +107,10 @@ class DpcSpider(scrapy.Spider):
         if page != "image":  # the image spider logs an image page's gaps with its id
             for problem in result.missing:
                 logger.warning("%s page: %s (%s)", page, problem, url)
+        lacks = sorted(
+            name.partition("/missing/")[2] for name in result.stats if "/missing/" in name
+        )
+        self.crawler.signals.send_catch_log(page_read, kind=page, url=url, lacks=lacks)
 
     def request_for(self, kind: str, record_id) -> scrapy.Request | None:
         """A page the fleet queues again (distributed mode); it is in the seen-set already."""
@@ -134,6 +141,9 @@ class DpcSpider(scrapy.Spider):
         if result.missing:
             reason += f" ({', '.join(result.missing)})"
         self.crawler.stats.inc_value(f"dpc/pages/{page}/{result.kind}")
+        if result.kind == "unparsable" and result.missing != [CUT_SHORT]:  # not a transport fault
+            lacks = [f"parsable markup ({', '.join(result.missing) or 'unknown page'})"]
+            self.crawler.signals.send_catch_log(page_read, kind=page, url=response.url, lacks=lacks)
         retry = get_retry_request(
             response.request,
             spider=self,

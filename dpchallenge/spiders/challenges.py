@@ -167,7 +167,7 @@ class ResultsPages(DpcSpider):
         for entry in entries:
             yield self.stamped(entry)
         yield from self.entries_read(entries)
-        yield from self.rest_of_listing(response, challenge, len(entries), result.other_pages)
+        yield from self.rest_of_listing(response, challenge, result.rows, result.other_pages)
 
     def rest_of_listing(self, response, challenge, rows: int, pages: list[str]):
         """The next page of a paged listing, or, after the last, the challenge record."""
@@ -204,7 +204,7 @@ class ResultsPages(DpcSpider):
         for entry in entries:
             yield self.stamped(entry)
         yield from self.entries_read(entries)
-        yield from self.rest_of_listing(response, challenge, rows + len(entries), pages)
+        yield from self.rest_of_listing(response, challenge, rows + result.rows, pages)
 
 
 class ChallengeRecords(ResultsPages):
