@@ -21,11 +21,11 @@ from pathlib import Path
 
 from harness import crawl_command, median, run_child, spread, write_results
 
+from dpchallenge.data.records import JsonLinesStore, read_ids, read_records
+from dpchallenge.data.worklist import done_challenges, done_images, results_rows
 from dpchallenge.items import ChallengeItem, Comment, EntryItem, ImageItem
 from dpchallenge.pipelines.jsonlines import as_record
 from dpchallenge.replica import Replica
-from dpchallenge.store import JsonLinesStore, read_ids, read_records
-from dpchallenge.worklist import done_challenges, done_images, results_rows
 
 TARGET_S = 2.0
 PER_CHALLENGE = 150

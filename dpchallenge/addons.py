@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from scrapy.exceptions import NotConfigured
 
-from dpchallenge.scraperapi import KEY_ENV, scraperapi_mode, scraperapi_settings
-from dpchallenge.secrets import secret
-from dpchallenge.splash import apply_splash_settings, splash_url
+from dpchallenge.access.scraperapi import KEY_ENV, scraperapi_mode, scraperapi_settings
+from dpchallenge.access.secrets import secret
+from dpchallenge.access.splash import apply_splash_settings, splash_url
 
 ADDON_PRIORITY = "addon"
 
@@ -27,7 +27,7 @@ ADDON_PRIORITY = "addon"
 class ScraperApiAddon:
     """Every request through ScraperAPI when SCRAPERAPI_KEY is in the environment."""
 
-    handler = "dpchallenge.scraperapi.ScraperApiDownloadHandler"
+    handler = "dpchallenge.access.scraperapi.ScraperApiDownloadHandler"
 
     def update_settings(self, settings) -> None:
         scraperapi_mode(settings)  # a wrong SCRAPERAPI_MODE is refused even without a key

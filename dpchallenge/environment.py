@@ -46,7 +46,7 @@ FROM_ENVIRONMENT = (
     "DPC_WORKER",
     "HTTPCACHE_ENABLED",
 )
-# Read from the environment only, never settings: the secrets (dpchallenge/secrets.py) and
+# Read from the environment only, never settings: the secrets (dpchallenge/access/secrets.py) and
 # scripts/crawl's own variables.
 ENVIRONMENT_ONLY = ("SCRAPERAPI_KEY", "DPC_USERNAME", "DPC_PASSWORD", "DPC_JOB_DIR", "DPC_FULL_RES")
 OURS = ("DPC_", "SCRAPERAPI_")

@@ -16,7 +16,7 @@ DPC_BAN_PAUSE = 900
 DPC_MAX_BANS = 3
 # A page that parses as neither data nor a known error page is fetched again this many times.
 DPC_PAGE_RETRIES = 3
-# When set, pages are rendered through this Splash (scrapy-splash); see dpchallenge/splash.py.
+# When set, pages are rendered through this Splash (scrapy-splash): dpchallenge/access/splash.py.
 SPLASH_URL = ""
 
 # ScraperAPI, used when the environment holds SCRAPERAPI_KEY (never a setting: Scrapy logs those).
@@ -62,8 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 # Scrapy's HTTP/1.1 handler, through ScraperAPI when SCRAPERAPI_KEY is in the environment.
 DOWNLOAD_HANDLERS = {
-    "http": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
-    "https": "dpchallenge.scraperapi.ScraperApiDownloadHandler",
+    "http": "dpchallenge.access.scraperapi.ScraperApiDownloadHandler",
+    "https": "dpchallenge.access.scraperapi.ScraperApiDownloadHandler",
 }
 
 # The crawl's options, each on only when its trigger is set (dpchallenge/addons.py).
@@ -89,7 +89,7 @@ ITEM_PIPELINES = {
     "dpchallenge.pipelines.jsonlines.JsonLinesPipeline": 800,  # the dataset files
 }
 EXTENSIONS = {
-    "dpchallenge.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
+    "dpchallenge.access.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
     "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
@@ -120,14 +120,14 @@ DPC_REPLAY = "0"
 # Off by default (a full crawl is tens of GB of pages); when on, ban and cut-short pages and
 # image files are never cached.
 HTTPCACHE_ENABLED = False
-HTTPCACHE_POLICY = "dpchallenge.cache.PagesOnlyPolicy"
-HTTPCACHE_STORAGE = "dpchallenge.cache.CookielessCacheStorage"
+HTTPCACHE_POLICY = "dpchallenge.extensions.httpcache.PagesOnlyPolicy"
+HTTPCACHE_STORAGE = "dpchallenge.extensions.httpcache.CookielessCacheStorage"
 HTTPCACHE_DIR = "httpcache"
 
 FEED_EXPORT_ENCODING = "utf-8"
-# JOBDIR's queue without the session cookie (see dpchallenge/queues.py).
-SCHEDULER_DISK_QUEUE = "dpchallenge.queues.CookielessDiskQueue"
-SCHEDULER_START_DISK_QUEUE = "dpchallenge.queues.CookielessStartDiskQueue"
+# JOBDIR's queue without the session cookie (see dpchallenge/access/queues.py).
+SCHEDULER_DISK_QUEUE = "dpchallenge.access.queues.CookielessDiskQueue"
+SCHEDULER_START_DISK_QUEUE = "dpchallenge.access.queues.CookielessStartDiskQueue"
 # The crawl listens on no port and leaves no token files: no telnet console, no remote control.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -19,7 +19,7 @@ from dpchallenge.spiders.images import ImagesSpider
 KEY = "addon-test-key-0123456789"
 SPLASH = "http://splash.test:8050"
 REDIS = "redis://127.0.0.1:6399/0"
-HANDLER = "dpchallenge.scraperapi.ScraperApiDownloadHandler"
+HANDLER = "dpchallenge.access.scraperapi.ScraperApiDownloadHandler"
 # What turns each add-on on: (environment, -s settings).
 TRIGGERS = {
     ScraperApiAddon: ({"SCRAPERAPI_KEY": KEY}, {}),
@@ -112,9 +112,9 @@ def test_scraperapi_addon_refuses_an_unknown_mode_even_without_a_key():
 def test_splash_addon_adds_its_components_and_a_users_own_win():
     settings = loaded(SPLASH_URL=SPLASH).settings
     downloader = settings.getdict("DOWNLOADER_MIDDLEWARES")
-    assert downloader["dpchallenge.splash.SplashMiddleware"] == 725
+    assert downloader["dpchallenge.access.splash.SplashMiddleware"] == 725
     assert downloader["dpchallenge.middlewares.bans.BanMiddleware"] == 570  # the project's kept
-    assert "dpchallenge.splash.SplashDeduplicateArgsMiddleware" in settings.getdict(
+    assert "dpchallenge.access.splash.SplashDeduplicateArgsMiddleware" in settings.getdict(
         "SPIDER_MIDDLEWARES"
     )
     assert settings.get("REQUEST_FINGERPRINTER_CLASS") == "scrapy_splash.SplashRequestFingerprinter"
@@ -122,12 +122,12 @@ def test_splash_addon_adds_its_components_and_a_users_own_win():
     own = loaded(
         SPLASH_URL=SPLASH,
         REQUEST_FINGERPRINTER_CLASS=OwnFingerprinter,
-        DOWNLOADER_MIDDLEWARES={"dpchallenge.splash.SplashMiddleware": None},
+        DOWNLOADER_MIDDLEWARES={"dpchallenge.access.splash.SplashMiddleware": None},
     ).settings
     assert own.get("REQUEST_FINGERPRINTER_CLASS") is OwnFingerprinter
     downloader = own.getdict("DOWNLOADER_MIDDLEWARES")
-    assert downloader["dpchallenge.splash.SplashMiddleware"] is None
-    assert downloader["dpchallenge.splash.SplashCookiesMiddleware"] == 723
+    assert downloader["dpchallenge.access.splash.SplashMiddleware"] is None
+    assert downloader["dpchallenge.access.splash.SplashCookiesMiddleware"] == 723
 
 
 def test_splash_addon_is_enabled_from_the_environment_too(monkeypatch):
@@ -188,5 +188,7 @@ def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch, 
     assert downloader.domain_concurrency == 5
     handler = downloader.handlers._get_handler("https")
     assert type(handler).__name__ == "FleetPacedDownloadHandler"  # ScraperAPI's, paced
-    assert isinstance(handler, load_object("dpchallenge.scraperapi.ScraperApiDownloadHandler"))
+    assert isinstance(
+        handler, load_object("dpchallenge.access.scraperapi.ScraperApiDownloadHandler")
+    )
     assert handler.key == KEY and handler.direct_prefixes == (SPLASH,)

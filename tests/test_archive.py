@@ -16,7 +16,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 from standins.scraperapi import ScraperApiStandIn
 
-from dpchallenge.archive import ArchiveIndex, ArchiveWriter, archive_files, iter_records
+from dpchallenge.data.warc import ArchiveIndex, ArchiveWriter, archive_files, iter_records
 from dpchallenge.middlewares.archive import PageArchiveMiddleware
 from dpchallenge.pages.common import is_ban, is_cut_short
 from dpchallenge.replica import FaultConfig, Replica

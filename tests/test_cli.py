@@ -11,8 +11,8 @@ from pathlib import Path
 
 from crawling import FAST, ROOT, child_env, records
 
+from dpchallenge.data.records import mark_verified
 from dpchallenge.replica import Replica
-from dpchallenge.store import mark_verified
 
 SMALL = {"seed": 5, "challenges": 4, "entries": 4}
 

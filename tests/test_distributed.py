@@ -15,9 +15,9 @@ import pytest
 from crawling import ROOT, child_env, finished, records, run_crawl, start_crawl
 from redis_server import redis_server
 
+from dpchallenge.data.records import dataset_paths
 from dpchallenge.distributed.fleet import Fleet
 from dpchallenge.replica import FaultConfig, Replica
-from dpchallenge.store import dataset_paths
 
 CRAWL_DELAY = 0.05
 SIZE = {"seed": 3, "challenges": 24, "entries": 10}

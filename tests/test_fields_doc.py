@@ -9,12 +9,12 @@ from dataclasses import fields
 import pytest
 from crawling import ROOT
 
+from dpchallenge.data.ledger import FailedLedger
 from dpchallenge.dataset import dictionary
 from dpchallenge.dataset.ava import AvaWriter
 from dpchallenge.dataset.dictionary import BEGIN, END, generate, main, missing
 from dpchallenge.dataset.schema import COMMENT_COLUMNS, IMAGE_COLUMNS
 from dpchallenge.items import ChallengeItem, Comment, EntryItem, ImageItem
-from dpchallenge.ledger import FailedLedger
 
 DOC = ROOT / "docs" / "fields.md"
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")

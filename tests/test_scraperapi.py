@@ -19,13 +19,13 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.settings import Settings
 from standins.scraperapi import VIA, ScraperApiStandIn
 
-from dpchallenge.replica import Replica
-from dpchallenge.scraperapi import (
+from dpchallenge.access.scraperapi import (
     MIN_TIMEOUT,
     ScraperApiDownloadHandler,
     ScraperApiFailed,
     scraperapi_settings,
 )
+from dpchallenge.replica import Replica
 
 KEY = "sapi-Zq7vKx4TEST-dpc9f31e0b8"
 CREDENTIALS = base64.b64encode(f"scraperapi:{KEY}".encode())
@@ -35,7 +35,7 @@ DATASET = {
     "entries.jsonl": "image_id",
     "images.jsonl": "image_id",
 }
-FAILED_STAT = "retry/reason_count/dpchallenge.scraperapi.ScraperApiFailed"
+FAILED_STAT = "retry/reason_count/dpchallenge.access.scraperapi.ScraperApiFailed"
 
 
 # ---- helpers --------------------------------------------------------------------------------

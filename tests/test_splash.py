@@ -12,8 +12,8 @@ from scrapy.settings import Settings
 from scrapy.utils.request import RequestFingerprinter
 from standins.splash import MARKER, SplashStandin
 
+from dpchallenge.access.splash import apply_splash_settings
 from dpchallenge.replica import Replica
-from dpchallenge.splash import apply_splash_settings
 
 PAGE_PATHS = ("/challenge_history.php", "/challenge_results.php", "/image.php")
 FILES = {
@@ -118,7 +118,7 @@ def test_without_splash_url_nothing_goes_through_splash(crawled):
     assert requests and not any(rendered(r) for r in requests)
     for run in runs:
         assert run.stat("splash/render.html/request_count") == 0
-        assert "dpchallenge.splash" not in run.log
+        assert "dpchallenge.access.splash" not in run.log
 
 
 def test_a_page_splash_cannot_render_goes_to_the_errback(tmp_path):
@@ -157,14 +157,14 @@ def test_splash_settings_only_when_set_and_command_line_wins(monkeypatch):
     apply_splash_settings(settings)
     downloader = settings.getdict("DOWNLOADER_MIDDLEWARES")
     assert downloader[theirs] == 570
-    assert downloader["dpchallenge.splash.SplashMiddleware"] == 725
+    assert downloader["dpchallenge.access.splash.SplashMiddleware"] == 725
     assert settings.get("REQUEST_FINGERPRINTER_CLASS") is OwnFingerprinter
 
     monkeypatch.setenv("SPLASH_URL", "http://splash:8050")
     from_env = Settings()
     apply_splash_settings(from_env)
     assert from_env.get("SPLASH_URL") == "http://splash:8050"
-    assert "dpchallenge.splash.SplashDeduplicateArgsMiddleware" in from_env.getdict(
+    assert "dpchallenge.access.splash.SplashDeduplicateArgsMiddleware" in from_env.getdict(
         "SPIDER_MIDDLEWARES"
     )
 

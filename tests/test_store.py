@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dpchallenge.store import JsonLinesStore, read_ids, read_records
+from dpchallenge.data.records import JsonLinesStore, read_ids, read_records
 
 
 def lines(path):
@@ -72,8 +72,8 @@ def test_an_untouched_file_is_not_rewritten(tmp_path):
 def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_decoded(
     tmp_path, monkeypatch
 ):
-    from dpchallenge import facts as facts_module
-    from dpchallenge.facts import file_facts
+    from dpchallenge.data import facts as facts_module
+    from dpchallenge.data.facts import file_facts
 
     path = tmp_path / "images.jsonl"
     store = JsonLinesStore(path, "image_id")
@@ -105,8 +105,8 @@ def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_d
 def test_the_done_list_is_kept_while_the_records_and_the_store_s_folders_stay_as_they_were(
     tmp_path, monkeypatch
 ):
-    from dpchallenge import worklist
-    from dpchallenge.worklist import done_images
+    from dpchallenge.data import worklist
+    from dpchallenge.data.worklist import done_images
 
     store_dir = tmp_path / "images"
     (store_dir / "thumbs").mkdir(parents=True)
@@ -140,7 +140,7 @@ def test_the_done_list_is_kept_while_the_records_and_the_store_s_folders_stay_as
 
 
 def test_an_image_s_files_at_their_stored_paths_are_kept_as_one_small_int():
-    from dpchallenge.worklist import expand_files, image_facts
+    from dpchallenge.data.worklist import expand_files, image_facts
 
     record = {
         "image_id": 7,

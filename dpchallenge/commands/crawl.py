@@ -10,9 +10,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from dpchallenge.arguments import ArgumentError, check_arguments
-from dpchallenge.datafolder import RefusedToStart, preflight
+from dpchallenge.data.folder import RefusedToStart, preflight
 from dpchallenge.extensions.run_summary import RunSummary
+from dpchallenge.spiders.arguments import ArgumentError, check_arguments
 
 EXIT_FAILED_PAGES = 1
 EXIT_REFUSED = 2

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from dpchallenge.datafolder import LOCK_FILE
-from dpchallenge.distributed.merge import merge_parts
+from dpchallenge.data.folder import LOCK_FILE
+from dpchallenge.data.merge import merge_parts
 
 
 class Command(ScrapyCommand):

@@ -501,7 +501,7 @@ FILE: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-# failed.jsonl: the keys of dpchallenge/ledger.py's lines, (type, meaning, from, null when).
+# failed.jsonl: the keys of dpchallenge/data/ledger.py's lines, (type, meaning, from, null when).
 FAILED: dict[str, tuple[str, str, str, str]] = {
     "kind": (
         "str",

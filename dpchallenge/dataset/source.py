@@ -1,6 +1,6 @@
 """The crawl's records as the exports read them: every part of each file, newest line per id.
 
-dpchallenge.store.read_records skips a torn line without saying so and gives no offsets; the
+dpchallenge.data.records.read_records skips a torn line without saying so and gives no offsets; the
 exports must name each bad line and must not hold the image records in memory, so they index
 the files here (id, file, offset) and read each record again by seeking to it.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from dpchallenge.store import head_pattern
+from dpchallenge.data.records import head_pattern
 
 CRAWLED_AT = b'"crawled_at": "'
 

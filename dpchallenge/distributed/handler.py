@@ -6,10 +6,10 @@ import asyncio
 import time
 import uuid
 
+from dpchallenge.access.scraperapi import ScraperApiDownloadHandler
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
 from dpchallenge.middlewares.crawl_delay import site_netloc
-from dpchallenge.scraperapi import ScraperApiDownloadHandler
 
 # From the handler to the site a request takes more or less time than the one before it: a
 # few ms, and on a loaded machine up to 25 ms (seen in CI: a 45 ms gap for a 50 ms delay with

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from scrapy_redis.scheduler import Scheduler
 
+from dpchallenge.access.queues import without_cookies
 from dpchallenge.distributed import worker_name
 from dpchallenge.distributed.fleet import Fleet
-from dpchallenge.queues import without_cookies
 
 
 class FleetScheduler(Scheduler):

@@ -15,11 +15,11 @@ import logging
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from dpchallenge.data.worklist import known_absent
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
-from dpchallenge.worklist import known_absent
 
 logger = logging.getLogger(__name__)
 BEAT_SECONDS = 2.0

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger
+from dpchallenge.data.worklist import known_absent
 from dpchallenge.distributed import part_name
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
-from dpchallenge.worklist import known_absent
 
 
 class FailedLedgerExtension:

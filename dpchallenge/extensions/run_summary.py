@@ -7,8 +7,8 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.data.ledger import LEDGER_NAME
 from dpchallenge.distributed import part_name
-from dpchallenge.ledger import LEDGER_NAME
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.data.files import write_atomically
 from dpchallenge.distributed import distributed, worker_name
-from dpchallenge.files import write_atomically
 
 logger = logging.getLogger(__name__)
 

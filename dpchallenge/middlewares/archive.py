@@ -11,12 +11,12 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
-from dpchallenge.archive import ArchiveIndex, ArchiveWriter
-from dpchallenge.login import session_cookie_values
+from dpchallenge.access.login import session_cookie_values
+from dpchallenge.access.secrets import REDACTED, SECRET_NAMES, secret
+from dpchallenge.data.warc import ArchiveIndex, ArchiveWriter
 from dpchallenge.middlewares.bans import looks_banned
 from dpchallenge.pages.common import is_cut_short
 from dpchallenge.pages.text import decode_body
-from dpchallenge.secrets import REDACTED, SECRET_NAMES, secret
 
 logger = logging.getLogger(__name__)
 NOT_ARCHIVED = "not in the page archive"

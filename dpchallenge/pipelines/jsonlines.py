@@ -10,11 +10,11 @@ from pathlib import Path
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from dpchallenge.data.files import is_write_error
+from dpchallenge.data.records import JsonLinesStore
 from dpchallenge.distributed import part_name
-from dpchallenge.files import is_write_error
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.stopping import stop_for_write_error
-from dpchallenge.store import JsonLinesStore
 
 logger = logging.getLogger(__name__)
 

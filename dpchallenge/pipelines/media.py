@@ -19,7 +19,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImageException, ImagesPipeline
 
-from dpchallenge.files import is_write_error, write_atomically
+from dpchallenge.data.files import is_write_error, write_atomically
 from dpchallenge.items import EntryItem, ImageItem
 from dpchallenge.stopping import stop_for_write_error
 

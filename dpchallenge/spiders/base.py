@@ -9,17 +9,17 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
+from dpchallenge.access.login import log_in
+from dpchallenge.access.secrets import refuse_secret_settings
+from dpchallenge.access.splash import splash_request, splash_url
+from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, now_utc
+from dpchallenge.data.records import dataset_paths
+from dpchallenge.data.worklist import images_dir_of
 from dpchallenge.distributed import distributed
 from dpchallenge.environment import refuse_unknown_settings
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
-from dpchallenge.login import log_in
 from dpchallenge.pipelines.media import image_slot_settings
-from dpchallenge.secrets import refuse_secret_settings
 from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
-from dpchallenge.splash import splash_request, splash_url
-from dpchallenge.store import dataset_paths
-from dpchallenge.worklist import images_dir_of
+from dpchallenge.spiders.arguments import ArgumentError, check_arguments, id_list, truthy
 
 logger = logging.getLogger(__name__)
 CUT_SHORT = "end of page"  # what a parser says a page cut short in transit lacks

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from dpchallenge.arguments import truthy
+from dpchallenge.data.records import read_dataset
+from dpchallenge.data.worklist import done_challenges
 from dpchallenge.pages import parse_history, parse_results
 from dpchallenge.pages.history import fill_from_history
 from dpchallenge.pages.results import expected_rows, results_incomplete
+from dpchallenge.spiders.arguments import truthy
 from dpchallenge.spiders.base import DpcSpider
-from dpchallenge.store import read_dataset
-from dpchallenge.worklist import done_challenges
 
 logger = logging.getLogger(__name__)
 

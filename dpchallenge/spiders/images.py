@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from dpchallenge.arguments import one_of, truthy
+from dpchallenge.data.worklist import done_images, results_row, results_rows
 from dpchallenge.pages import parse_image
 from dpchallenge.pipelines.validation import disqualified_disagreement
+from dpchallenge.spiders.arguments import one_of, truthy
 from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.spiders.challenges import ResultsPages
-from dpchallenge.worklist import done_images, results_row, results_rows
 
 # -a order=…: the order of the image pages, from what entries.jsonl says of each entry.
 # Each entry is (image_id, (challenge_id, avg_vote, disqualified)).

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dpchallenge.access.login import login_refusal
+from dpchallenge.data.records import read_records
 from dpchallenge.distributed import distributed, worker_name
-from dpchallenge.login import login_refusal
-from dpchallenge.store import read_records
 
 SITE_FILE = "site.json"
 LOCK_FILE = ".lock"
@@ -116,7 +116,7 @@ def preflight(settings) -> DataFolder:
     UsageError for a setting)."""
     # imported here: Scrapy loads every project command for each command, and this brings
     # Scrapy's HTTP and TLS stack (0.3 s), which the dataset commands do not need
-    from dpchallenge.scraperapi import scraperapi_mode
+    from dpchallenge.access.scraperapi import scraperapi_mode
 
     scraperapi_mode(settings)  # its add-on checks it only once the crawl has begun
     if refusal := login_refusal(settings):

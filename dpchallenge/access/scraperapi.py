@@ -13,7 +13,7 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.misc import build_from_crawler
 
-from dpchallenge.secrets import REDACTED, redact_in_logs, secret
+from dpchallenge.access.secrets import REDACTED, redact_in_logs, secret
 
 KEY_ENV = "SCRAPERAPI_KEY"
 MODES = ("proxy", "api")

@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dpchallenge.files import append_line, write_atomically
+from dpchallenge.data.files import append_line, write_atomically
 
 logger = logging.getLogger(__name__)
 LEDGER_NAME = "failed.jsonl"

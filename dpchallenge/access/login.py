@@ -7,9 +7,9 @@ import logging
 from scrapy.exceptions import CloseSpider
 from scrapy.http import FormRequest
 
+from dpchallenge.access.secrets import redact_in_logs, secret
 from dpchallenge.pages.common import logged_in_user
 from dpchallenge.pages.text import decode_body
-from dpchallenge.secrets import redact_in_logs, secret
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from scrapy.extensions.httpcache import DummyPolicy, FilesystemCacheStorage
 
+from dpchallenge.access.queues import without_cookies
 from dpchallenge.middlewares.bans import looks_banned
 from dpchallenge.pages.common import is_cut_short
 from dpchallenge.pages.text import decode_body
-from dpchallenge.queues import without_cookies
 
 
 class PagesOnlyPolicy(DummyPolicy):

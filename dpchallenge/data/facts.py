@@ -13,8 +13,8 @@ import pickle
 from collections.abc import Callable
 from pathlib import Path
 
-from dpchallenge.files import write_atomically
-from dpchallenge.store import dataset_paths, trusted_size, whole_lines
+from dpchallenge.data.files import write_atomically
+from dpchallenge.data.records import dataset_paths, trusted_size, whole_lines
 
 
 def _load(cache: Path, version: str, inode: int, size: int) -> tuple[int, dict]:

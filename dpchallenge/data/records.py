@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from dpchallenge.files import append_whole
+from dpchallenge.data.files import append_whole
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The files are the truth, not JOBDIR: a record counts only with the files it names in the image
 store (a file known to be absent, e.g. a removed image, is settled too). The records are read
-through their cached facts (dpchallenge/facts.py), the store through one listing per folder.
+through their cached facts (dpchallenge/data/facts.py), the store through one listing per folder.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pickle
 from array import array
 from pathlib import Path
 
-from dpchallenge.facts import dataset_facts
-from dpchallenge.files import write_atomically
+from dpchallenge.data.facts import dataset_facts
+from dpchallenge.data.files import write_atomically
+from dpchallenge.data.records import dataset_paths, read_dataset, trusted_size
 from dpchallenge.pipelines.media import stored_path
 from dpchallenge.pipelines.validation import entry_disqualified
-from dpchallenge.store import dataset_paths, read_dataset, trusted_size
 
 KINDS = ("thumb", "full")
 # File failures that another fetch would not mend: the record is final without the file.

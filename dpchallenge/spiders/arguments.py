@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dpchallenge.secrets import SECRET_NAMES
+from dpchallenge.access.secrets import SECRET_NAMES
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")

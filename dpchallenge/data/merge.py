@@ -10,9 +10,9 @@ import json
 import os
 from pathlib import Path
 
-from dpchallenge.datafolder import LOCK_FILE
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger
-from dpchallenge.store import dataset_paths, mark_verified, read_ids, whole_lines
+from dpchallenge.data.folder import LOCK_FILE
+from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger
+from dpchallenge.data.records import dataset_paths, mark_verified, read_ids, whole_lines
 
 DATASETS = (
     ("challenges.jsonl", "challenge_id"),

@@ -1,0 +1,1 @@
+"""How the crawl reaches the site: proxies, rendering, login, secrets, the JOBDIR queue."""
