@@ -1,6 +1,13 @@
 """Project settings: polite defaults for the real site; see SPEC.md and README.md."""
 
+import os
+
 from dpchallenge.environment import from_environment
+
+# Scrapy's cookie middleware asks tldextract for the public suffix list, which it downloads from
+# publicsuffix.org while its cache is empty; the list bundled with tldextract is enough for one
+# site's cookies, and the crawl then reaches no host but the site's.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 BOT_NAME = "dpchallenge"
 SPIDER_MODULES = ["dpchallenge.spiders"]

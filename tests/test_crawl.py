@@ -209,3 +209,16 @@ def test_images_first_writes_every_record_it_reads_so_challenges_then_skips_them
     assert not [p for p in pages if p.startswith("/challenge_results.php")], pages
     assert files == []
     assert challenges.stat("dpc/skipped/challenge_done") == len(site.finished_challenge_ids())
+
+
+def test_a_crawl_reaches_no_host_but_the_sites_even_for_the_public_suffix_list(tmp_path):
+    """Logged in, the session cookie makes Scrapy ask tldextract for the public suffix list."""
+    env = {
+        "TLDEXTRACT_CACHE": str(tmp_path),
+        "DPC_USERNAME": "tester",
+        "DPC_PASSWORD": "s3cret-pass",
+    }
+    with Replica(seed=3, challenges=2, entries=3) as replica:
+        run = run_crawl("challenges", replica, tmp_path / "data", env=env)
+    assert run.returncode == 0, run.log[-3000:]
+    assert "Public Suffix" not in run.log and "Traceback" not in run.log
