@@ -598,8 +598,19 @@ EXPORT: dict[str, tuple[str, str]] = {
     "photographer_comment": (_PAGE_ONLY, _PAGE_NULL),
     "photographer_comment_html": (_PAGE_ONLY, _PAGE_NULL),
     "in_ava": ("computed: the image id is in the --ava-txt file", "never"),
-    "ava_tag1": ("the --ava-txt file, column 13", "not in AVA, AVA's 0, or no --ava-txt"),
-    "ava_tag2": ("the --ava-txt file, column 14", "not in AVA, AVA's 0, or no --ava-txt"),
+    "ava_tag1": (
+        "the --ava-txt file, column 13; for an image not in it, the first of its galleries"
+        " whose name is a tag of the --ava-tags file",
+        "AVA's 0, or no gallery that names a tag (or neither option)",
+    ),
+    "ava_tag2": (
+        "the --ava-txt file, column 14; else the next such gallery (--ava-tags)",
+        "AVA's 0, or fewer than two galleries that name a tag (or neither option)",
+    ),
+    "galleries": (
+        "images.jsonl `galleries`, the names only",
+        "no image page, or no Photograph Information panel there (or an older crawl)",
+    ),
     "thumbnail_url": ("images.jsonl, else entries.jsonl", "neither has one (removed)"),
     "image_url": ("images.jsonl, else entries.jsonl", "neither has one (removed)"),
     "url": ("images.jsonl", "no image page"),
@@ -651,8 +662,18 @@ AVA_TXT: list[tuple[str, str, str, str]] = [
         )
         for score in range(1, 11)
     ),
-    ("tag1", "AVA's first semantic tag", "the --ava-txt file", "never (0: none or unknown)"),
-    ("tag2", "AVA's second semantic tag", "the --ava-txt file", "never (0: none or unknown)"),
+    (
+        "tag1",
+        "AVA's first semantic tag",
+        "ava_tag1: the --ava-txt file, else a gallery named in --ava-tags",
+        "never (0: none or unknown)",
+    ),
+    (
+        "tag2",
+        "AVA's second semantic tag",
+        "ava_tag2: likewise",
+        "never (0: none or unknown)",
+    ),
     ("challenge_id", "the image's challenge", "the image's export row", "never"),
 ]
 CHALLENGES_TXT: list[tuple[str, str, str, str]] = [
