@@ -7,7 +7,10 @@ croissant.json are written from the same counts once the tables are whole.
 from __future__ import annotations
 
 import json
+import operator
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -75,6 +78,9 @@ class Shards:
         if "image" in compression:
             compression["image"] = "none"  # JPEG bytes do not compress: zstd costs time alone
         self.compression = compression
+        # as in writers.TableWriter: Arrow encodes without the GIL while the next batch is built
+        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hf-{split}")
+        self.pending: deque[Future] = deque()
 
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -97,6 +103,11 @@ class Shards:
         return self.limit - used - self.group_overhead - 8192
 
     def write(self, table: pa.Table) -> None:
+        while len(self.pending) >= 2:
+            self.pending.popleft().result()
+        self.pending.append(self.encoder.submit(self._write, table))
+
+    def _write(self, table: pa.Table) -> None:
         self.nbytes += table.nbytes
         self.count += table.num_rows
         while table.num_rows:
@@ -131,6 +142,11 @@ class Shards:
         return low
 
     def close(self) -> list[str]:
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.encoder.shutdown()
         self._close_shard()
         total = len(self.paths)
         names = []
@@ -147,6 +163,7 @@ class Table:
     def __init__(self, folder: Path, schema: pa.Schema, limit: int, batch_bytes: int | None):
         self.folder = folder
         self.schema = with_features(schema)
+        self.values = operator.itemgetter(*self.schema.names)
         self.limit = limit
         self.batch_bytes = batch_bytes
         self.splits: dict[str, Shards] = {}
@@ -162,7 +179,7 @@ class Table:
     def add(self, row: dict, size: int = 0) -> pa.Table | None:
         split = row["split"]
         rows = self.pending.setdefault(split, [])
-        rows.append([row.get(name) for name in self.schema.names])
+        rows.append(self.values(row))
         self.pending_bytes[split] = self.pending_bytes.get(split, 0) + size
         if len(rows) >= BATCH or (
             self.batch_bytes is not None and self.pending_bytes[split] >= self.batch_bytes
