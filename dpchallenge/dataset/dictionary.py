@@ -691,6 +691,38 @@ MOS_TXT: list[tuple[str, str, str, str]] = [
         "never null: `NA` when neither is known",
     ),
 ]
+# export pyiqa's CSVs, in their column order (pyiqa reads them by position):
+# (column, type, meaning, from, null when)
+PYIQA_AVA_CSV: list[tuple[str, str, str, str, str]] = [
+    ("img_name", "str", "`<image_id>.jpg` in ava_images/", "the image's export row", "never"),
+    ("MOS", "float", "Σ i·cᵢ / Σ cᵢ over c1..c10", "computed from the counts", "never"),
+    *(
+        (
+            f"c{score}",
+            "int",
+            f"votes for score {score}",
+            "vote_counts (the crawl's or AVA's)",
+            "never",
+        )
+        for score in range(1, 11)
+    ),
+    ("semantic_tag1", "int", "AVA's first semantic tag", "ava_tag1", "never (0: none or unknown)"),
+    ("semantic_tag2", "int", "AVA's second semantic tag", "ava_tag2", "never (0: none or unknown)"),
+    (
+        "official_split",
+        "int",
+        "0 train, 1 validation, 2 test",
+        "the export's split; with --ava-test-list 2 for the listed ids, else 0",
+        "never",
+    ),
+]
+PYIQA_DPC_CSV: list[tuple[str, str, str, str, str]] = [
+    ("img_name", "str", "`<image_id>.jpg` in ava_images/", "the image's export row", "never"),
+    ("MOS", "float", "the image's mos (1-10)", "the row's mos", "never (no mos: left out)"),
+    ("votes", "int", "votes on the image", "the row's votes", "unknown (an empty cell)"),
+    ("challenge_id", "int", "the image's challenge", "the row's challenge_id", "unknown (empty)"),
+    ("split", "str", "train | val | test (pyiqa's phase names)", "the export's split", "never"),
+]
 
 ITEM_TABLES = (
     ("ChallengeItem", ChallengeItem, CHALLENGE),
@@ -904,6 +936,36 @@ def generate() -> str:
             for position, (name, *rest) in enumerate(columns, start=1)
         ]
         lines += _section(file_name, intro, rows)
+    for file_name, intro, columns in (
+        (
+            "meta_info/meta_info_AVADataset.csv",
+            "`scrapy export pyiqa`: pyiqa's AVADataset file, with a header; one row per exported"
+            " image with ten vote counts and the chosen file.",
+            PYIQA_AVA_CSV,
+        ),
+        (
+            "meta_info/meta_info_DPCDataset.csv",
+            "`scrapy export pyiqa`: for pyiqa's GeneralNRDataset, with a header; one row per"
+            " exported image with a MOS and the chosen file.",
+            PYIQA_DPC_CSV,
+        ),
+    ):
+        rows = [
+            (f"{position}: {name}", *rest)
+            for position, (name, *rest) in enumerate(columns, start=1)
+        ]
+        lines += _section(file_name, intro, rows)
+    lines += [
+        "## export hf: data/<config>/*.parquet",
+        "",
+        "The configs `images`, `comments`, `challenges` and `entries` hold the columns of"
+        " images.parquet, comments.parquet, challenges.parquet and entries.parquet above;"
+        " `challenges` and `entries` add `split` (str: the challenge's split), and with"
+        " `--images thumb|full` `images` starts with `image` (the `datasets` Image type: a struct"
+        " of the file's original `bytes` and its `path`, `<image_id>.jpg`). `ids.txt` lists the"
+        " `image_id` of every row of `images`, one a line.",
+        "",
+    ]
     return "\n".join([*lines, END]) + "\n"
 
 
