@@ -422,3 +422,34 @@ def test_publishing_options_are_checked(crawled, tmp_path):
         export(data, "pyiqa", "--out", tmp_path / "o", "--ava-test-list", listed), 1
     )
     assert f"{listed}:2:" in line
+
+
+def test_report_counts_images_per_gallery(crawled, tmp_path):
+    import subprocess
+    import sys
+
+    from crawling import ROOT, child_env
+
+    data, images = crawled
+    out = tmp_path / "report"
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", "--out", str(out)],
+        cwd=ROOT,
+        env=child_env({"DPC_DATA_DIR": str(data)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with Image.open(out / "images_per_gallery.png") as picture:
+        assert picture.format == "PNG"
+    names = {g["name"] for r in images for g in r.get("galleries") or ()}
+    assert f"Images per gallery ({len(names)} galleries)" in (out / "index.html").read_text()
+
+
+def test_pyiqa_columns_are_the_documented_ones():
+    from dpchallenge.dataset.dictionary import PYIQA_AVA_CSV, PYIQA_DPC_CSV
+    from dpchallenge.dataset.pyiqa import AVA_HEADER, DPC_HEADER
+
+    assert [c[0] for c in PYIQA_AVA_CSV] == AVA_HEADER
+    assert [c[0] for c in PYIQA_DPC_CSV] == DPC_HEADER

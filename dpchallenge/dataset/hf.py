@@ -267,9 +267,10 @@ class HfExport:
                 self.facts["files"][kind] = self.facts["files"].get(kind, 0) + 1
         size = 0
         if self.embeds:
-            data = image_file.read_bytes()
+            with open(image_file, "rb") as handle:
+                data = handle.read()
             size = len(data)
-            row = {**row, "image": {"bytes": data, "path": f"{row['image_id']}.jpg"}}
+            row["image"] = {"bytes": data, "path": f"{row['image_id']}.jpg"}
         batch = self.tables["images"].add(row, size)
         if batch is not None:
             self._comments_of(row["split"], batch)
