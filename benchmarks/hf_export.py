@@ -92,10 +92,13 @@ def measure(images: int, textured: bool, runs: int, work: str | None) -> dict:
             )
             shutil.rmtree(out)
             shutil.rmtree(target)
-    ratio = median(ours["wall"]) / median(copy["wall"])
+    # each run's export against the copy of the same run: the machine's load moves both
+    per_run = [e / c for e, c in zip(ours["wall"], copy["wall"])]
+    ratio = median(per_run)
     peak = median(ours["rss"])
     print(
-        f"time: {ratio:.2f}x cp -r ({'met' if ratio <= 2 else 'NOT met'}: ≤ 2x); "
+        f"time: {ratio:.2f}x cp -r, median of the runs' ratios"
+        f" ({'met' if ratio <= 2 else 'NOT met'}: ≤ 2x); "
         f"peak memory {peak:.0f} MB ({'met' if peak <= 1024 else 'NOT met'}: ≤ 1 GB)"
     )
     return {
@@ -108,7 +111,9 @@ def measure(images: int, textured: bool, runs: int, work: str | None) -> dict:
         "export_parquet_bytes": spread(ours["bytes"]),
         "baseline_cp_seconds": spread(copy["wall"]),
         "baseline_cp_peak_rss_mb": spread(copy["rss"]),
+        "time_ratio_per_run": per_run,
         "time_ratio": ratio,
+        "time_ratio_of_medians": median(ours["wall"]) / median(copy["wall"]),
         "time_met": ratio <= 2,
         "memory_met": peak <= 1024,
     }

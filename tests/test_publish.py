@@ -317,6 +317,13 @@ def test_hf_with_images_embeds_the_stored_bytes_in_small_shards(crawled, tmp_pat
     assert loaded["train"][0]["image"].size[0] > 0
     for name in ("comments", "challenges", "entries"):
         assert load(out, name, tmp_path)["train"].num_rows > 0
+    import mlcroissant as mlc
+
+    dataset = mlc.Dataset(jsonld=str(out / "croissant.json"))
+    assert not dataset.metadata.ctx.issues.errors
+    records = list(dataset.records("images"))
+    assert sorted(r["images/image_id"] for r in records) == sorted(r["image_id"] for r in images)
+    assert all(r["images/image"].size[0] > 0 for r in records)
 
 
 def test_croissant_validates_and_yields_every_image_record(crawled, tmp_path):

