@@ -68,8 +68,13 @@ def field_meanings(table: str) -> dict[str, str]:
     return meanings
 
 
-def arrow_name(kind) -> str:
-    return str(kind).replace("date32[day]", "date32")
+def type_name(field) -> str:
+    """The data dictionary's short type names; the embedded file as `datasets`' Image."""
+    if field.name == "image":
+        return "Image (bytes, path)"
+    from dpchallenge.dataset.dictionary import arrow_name
+
+    return arrow_name(field.type)
 
 
 def size_category(count: int) -> str:
@@ -137,8 +142,8 @@ def body(configs: dict[str, dict], manifest: dict, facts: dict) -> str:
         "",
         "## How it was collected",
         "",
-        f"Crawled from www.dpchallenge.com between {source.get('crawled_from')} and"
-        f" {source.get('crawled_to')} with the dpchallenge Scrapy crawler"
+        f"Crawled from www.dpchallenge.com between {(source.get('crawled_from') or '?')[:10]}"
+        f" and {(source.get('crawled_to') or '?')[:10]} with the dpchallenge Scrapy crawler"
         f" ({TOOL} {manifest['project_version']}): the challenge history"
         " list, each challenge's full results page and each image's page. The crawler obeys"
         " robots.txt and its Crawl-delay, makes one request at a time with AutoThrottle, and"
@@ -199,7 +204,7 @@ def body(configs: dict[str, dict], manifest: dict, facts: dict) -> str:
         out += ["", f"### `{name}`", ""]
         out += _table(
             ["column", "type", "meaning"],
-            [[f"`{f.name}`", arrow_name(f.type), meanings.get(f.name, "")] for f in info["schema"]],
+            [[f"`{f.name}`", type_name(f), meanings.get(f.name, "")] for f in info["schema"]],
         )
     images_option = options.get("images", "none")
     galleries = manifest.get("galleries") or {}
