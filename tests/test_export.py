@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import signal
@@ -354,3 +355,95 @@ def test_balance_and_min_votes(crawl, tmp_path):
     train_bins = manifest["counts"]["per_split_mos_bin"]["train"]
     assert cap > 0 and max(train_bins.values()) <= cap
     assert manifest["left_out"].get("balanced_out", 0) > 0
+
+
+def test_pyiqa_export_of_the_replica_reads_as_pyiqa_reads_it(crawl, tmp_path):
+    from PIL import Image
+    from test_publish import pyiqa_ava_phase, pyiqa_config, pyiqa_nr_phase
+
+    out = tmp_path / "pyiqa"
+    done = export(crawl["data"], "pyiqa", "--out", out, "--ava-txt", crawl["ava_txt"])
+    assert done.returncode == 0, done.stderr
+    config = pyiqa_config(out)
+    ava_rows = [
+        row
+        for phase in ("train", "val", "test")
+        for row in pyiqa_ava_phase(out, config["dpchallenge_ava"], phase)
+    ]
+    parquet = tmp_path / "parquet"
+    assert (
+        export(crawl["data"], "parquet", "--out", parquet, "--ava-txt", crawl["ava_txt"]).returncode
+        == 0
+    )
+    frame = images_table(parquet).set_index("image_id")
+    with_full = {
+        i
+        for i, files in frame["files"].items()
+        if any(f["kind"] == "full" and f["path"] for f in files)
+    }
+    counted = {i for i in frame.index[frame["vote_counts"].notna()] if i in with_full}
+    assert {int(r[0].split(".")[0]) for r in ava_rows} == counted
+    for row in ava_rows:
+        image_id = int(row[0].split(".")[0])
+        assert tuple(row[2:12]) == tuple(frame.loc[image_id, "vote_counts"])
+        tag1 = frame.loc[image_id, "ava_tag1"]
+        assert row[12] == (0 if pd.isna(tag1) else tag1)
+        with Image.open(
+            os.path.join(out, config["dpchallenge_ava"]["dataroot_target"], row[0])
+        ) as picture:
+            assert picture.convert("RGB").size[0] > 0
+    scored = {i for i in frame.index[frame["mos"].notna()] if i in with_full}
+    nr = [
+        r
+        for phase in ("train", "val", "test")
+        for r in pyiqa_nr_phase(out, config["dpchallenge"], phase)
+    ]
+    assert {int(os.path.basename(p).split(".")[0]) for p, _ in nr} == scored
+    for path, mos in nr:
+        with Image.open(path) as picture:
+            picture.convert("RGB")
+        assert mos == pytest.approx(frame.loc[int(os.path.basename(path).split(".")[0]), "mos"])
+
+
+def test_hf_export_of_the_replica_loads_every_config_and_its_croissant(
+    crawl, tmp_path, monkeypatch
+):
+    import mlcroissant as mlc
+    import yaml
+
+    out = tmp_path / "hf"
+    done = export(crawl["data"], "hf", "--out", out)
+    assert done.returncode == 0, done.stderr
+    header = yaml.safe_load((out / "README.md").read_text().split("---\n")[1])
+    configs = [c["config_name"] for c in header["configs"]]
+    assert configs == ["images", "comments", "challenges", "entries"]
+    ids = [int(x) for x in (out / "ids.txt").read_text().split()]
+    assert sorted(ids) == sorted(crawl["entries"])
+    for key, value in hf_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    import datasets
+
+    cache = str(tmp_path / "hf" / "datasets")
+    for name in configs:
+        loaded = datasets.load_dataset(str(out), name, cache_dir=cache)
+        assert sum(split.num_rows for split in loaded.values()) > 0, name
+    images = datasets.load_dataset(str(out), "images", cache_dir=cache)
+    assert sorted(i for split in images.values() for i in split["image_id"]) == sorted(ids)
+    dataset = mlc.Dataset(jsonld=str(out / "croissant.json"))
+    assert not dataset.metadata.ctx.issues.errors
+    assert sorted(r["images/image_id"] for r in dataset.records("images")) == sorted(ids)
+
+    full = tmp_path / "hf-full"
+    done = export(crawl["data"], "hf", "--out", full, "--images", "full")
+    assert done.returncode == 0, done.stderr
+    loaded = datasets.load_dataset(str(full), "images", cache_dir=cache)
+    assert loaded["train"].features["image"] == datasets.Image()
+    raw = loaded.cast_column("image", datasets.Image(decode=False))
+    store = crawl["data"] / "images" / "full"
+    for split in raw.values():
+        for row in split.select_columns(["image_id", "image"]):
+            assert row["image"]["bytes"] == (store / f"{row['image_id']}.jpg").read_bytes()
+    for name in configs[1:]:
+        assert datasets.load_dataset(str(full), name, cache_dir=cache)["train"].num_rows > 0
+    manifest = json.loads((full / "manifest.json").read_text())
+    assert manifest["left_out"].get("no_full_file", 0) >= len(crawl["site"].removed_image_ids())

@@ -40,7 +40,7 @@ def test_report_writes_every_figure_and_links_them(crawled, tmp_path):
     done = report(data, "--out", out, "--ava-txt", ava)
     assert done.returncode == 0, done.stderr
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert len(pngs) == 9 and "mos_bins_vs_ava.png" in pngs
+    assert len(pngs) == 10 and "mos_bins_vs_ava.png" in pngs and "images_per_gallery.png" in pngs
     for name in pngs:
         with Image.open(out / name) as image:
             image.verify()

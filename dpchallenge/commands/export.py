@@ -1,4 +1,5 @@
-"""`scrapy export FORMAT --out DIR`: the crawl as ava, parquet, imagefolder or webdataset."""
+"""`scrapy export FORMAT --out DIR`: the crawl as ava, parquet, imagefolder, webdataset, pyiqa or
+hf."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ class Command(ScrapyCommand):
         )
         parser.add_argument("--min-votes", metavar="N", help="leave out images with fewer votes")
         parser.add_argument("--shard-size", default="10000", help="samples per webdataset shard")
+        parser.add_argument(
+            "--ava-tags", metavar="PATH", help="AVA's tags.txt: galleries as AVA tag ids"
+        )
+        parser.add_argument(
+            "--ava-test-list", metavar="PATH", help="pyiqa: AVA's test ids (generic_test.jpgl)"
+        )
+        parser.add_argument("--images", default="none", help="hf: none|thumb|full files embedded")
+        parser.add_argument("--shard-mb", default="500", help="hf: most MB per Parquet shard")
 
     def options(self, args, opts) -> tuple[str, object] | None:
         formats = exports().WRITERS
@@ -87,12 +96,19 @@ class Command(ScrapyCommand):
                 if opts.min_votes is None
                 else _integer("--min-votes", opts.min_votes),
                 shard_size=_integer("--shard-size", opts.shard_size, minimum=1),
+                ava_tags=opts.ava_tags,
+                ava_test_list=opts.ava_test_list,
+                images=opts.images,
+                shard_mb=_integer("--shard-mb", opts.shard_mb, minimum=1),
             )
         except ValueError as error:
             fail(self, str(error), 2)
             return None
         if options.files not in ("full", "thumb"):
             fail(self, f"--files {options.files!r}: expected full or thumb", 2)
+            return None
+        if options.images not in ("none", "thumb", "full"):
+            fail(self, f"--images {options.images!r}: expected none, thumb or full", 2)
             return None
         if options.new_since_ava and not options.ava_txt:
             fail(self, "--new-since-ava needs --ava-txt PATH", 2)

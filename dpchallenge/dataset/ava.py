@@ -93,3 +93,57 @@ class AvaWriter:
                     name = "_".join((challenge.get("name") or "").split()) or "_"
                     handle.write(f"{challenge_id} {name}\n")
         return ["AVA.txt", "challenges.txt", "mos.txt"]
+
+
+def tag_key(name: str) -> str:
+    """Gallery and tag names compared without case, spacing or `&`/`and` differences."""
+    return " ".join(name.casefold().replace("&", " and ").replace("_", " ").split())
+
+
+class AvaTags:
+    """AVA's tags.txt (`id name` a line): a gallery name -> AVA's tag id."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataError(f"{self.path}: no such tags.txt file")
+        self.ids: dict[str, int] = {}
+        with self.path.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                tag_id, _, name = line.strip().partition(" ")
+                if not tag_id.isdigit() or not name.strip():
+                    raise DataError(f"{self.path}:{number}: not a tags.txt line (id name)")
+                self.ids[tag_key(name)] = int(tag_id)
+        if not self.ids:
+            raise DataError(f"{self.path}: empty tags.txt")
+
+    def match(self, names: list[str]) -> tuple[list[int], list[str]]:
+        """The tag ids of the names that match one, in order and once each; the other names."""
+        found: list[int] = []
+        unmatched = []
+        for name in names:
+            tag_id = self.ids.get(tag_key(name))
+            if tag_id is None:
+                unmatched.append(name)
+            elif tag_id not in found:
+                found.append(tag_id)
+        return found, unmatched
+
+
+def read_id_list(path: str | Path, what: str) -> set[int]:
+    """Image ids, one a line (AVA's generic_test.jpgl); blank lines and `#` comments skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such {what} file")
+    ids = set()
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            text = line.split("#", 1)[0].strip()
+            if not text:
+                continue
+            if not text.isdigit():
+                raise DataError(f"{path}:{number}: not an image id")
+            ids.add(int(text))
+    return ids

@@ -603,8 +603,19 @@ EXPORT: dict[str, tuple[str, str]] = {
     "photographer_comment": (_PAGE_ONLY, _PAGE_NULL),
     "photographer_comment_html": (_PAGE_ONLY, _PAGE_NULL),
     "in_ava": ("computed: the image id is in the --ava-txt file", "never"),
-    "ava_tag1": ("the --ava-txt file, column 13", "not in AVA, AVA's 0, or no --ava-txt"),
-    "ava_tag2": ("the --ava-txt file, column 14", "not in AVA, AVA's 0, or no --ava-txt"),
+    "ava_tag1": (
+        "the --ava-txt file, column 13; for an image not in it, the first of its galleries"
+        " whose name is a tag of the --ava-tags file",
+        "AVA's 0, or no gallery that names a tag (or neither option)",
+    ),
+    "ava_tag2": (
+        "the --ava-txt file, column 14; else the next such gallery (--ava-tags)",
+        "AVA's 0, or fewer than two galleries that name a tag (or neither option)",
+    ),
+    "galleries": (
+        "images.jsonl `galleries`, the names only",
+        "no image page, or no Photograph Information panel there (or an older crawl)",
+    ),
     "thumbnail_url": ("images.jsonl, else entries.jsonl", "neither has one (removed)"),
     "image_url": ("images.jsonl, else entries.jsonl", "neither has one (removed)"),
     "url": ("images.jsonl", "no image page"),
@@ -656,8 +667,18 @@ AVA_TXT: list[tuple[str, str, str, str]] = [
         )
         for score in range(1, 11)
     ),
-    ("tag1", "AVA's first semantic tag", "the --ava-txt file", "never (0: none or unknown)"),
-    ("tag2", "AVA's second semantic tag", "the --ava-txt file", "never (0: none or unknown)"),
+    (
+        "tag1",
+        "AVA's first semantic tag",
+        "ava_tag1: the --ava-txt file, else a gallery named in --ava-tags",
+        "never (0: none or unknown)",
+    ),
+    (
+        "tag2",
+        "AVA's second semantic tag",
+        "ava_tag2: likewise",
+        "never (0: none or unknown)",
+    ),
     ("challenge_id", "the image's challenge", "the image's export row", "never"),
 ]
 CHALLENGES_TXT: list[tuple[str, str, str, str]] = [
@@ -674,6 +695,38 @@ MOS_TXT: list[tuple[str, str, str, str]] = [
         "the row's votes, else the sum of vote_counts",
         "never null: `NA` when neither is known",
     ),
+]
+# export pyiqa's CSVs, in their column order (pyiqa reads them by position):
+# (column, type, meaning, from, null when)
+PYIQA_AVA_CSV: list[tuple[str, str, str, str, str]] = [
+    ("img_name", "str", "`<image_id>.jpg` in ava_images/", "the image's export row", "never"),
+    ("MOS", "float", "Σ i·cᵢ / Σ cᵢ over c1..c10", "computed from the counts", "never"),
+    *(
+        (
+            f"c{score}",
+            "int",
+            f"votes for score {score}",
+            "vote_counts (the crawl's or AVA's)",
+            "never",
+        )
+        for score in range(1, 11)
+    ),
+    ("semantic_tag1", "int", "AVA's first semantic tag", "ava_tag1", "never (0: none or unknown)"),
+    ("semantic_tag2", "int", "AVA's second semantic tag", "ava_tag2", "never (0: none or unknown)"),
+    (
+        "official_split",
+        "int",
+        "0 train, 1 validation, 2 test",
+        "the export's split; with --ava-test-list 2 for the listed ids, else 0",
+        "never",
+    ),
+]
+PYIQA_DPC_CSV: list[tuple[str, str, str, str, str]] = [
+    ("img_name", "str", "`<image_id>.jpg` in ava_images/", "the image's export row", "never"),
+    ("MOS", "float", "the image's mos (1-10)", "the row's mos", "never (no mos: left out)"),
+    ("votes", "int", "votes on the image", "the row's votes", "unknown (an empty cell)"),
+    ("challenge_id", "int", "the image's challenge", "the row's challenge_id", "unknown (empty)"),
+    ("split", "str", "train | val | test (pyiqa's phase names)", "the export's split", "never"),
 ]
 
 ITEM_TABLES = (
@@ -888,6 +941,36 @@ def generate() -> str:
             for position, (name, *rest) in enumerate(columns, start=1)
         ]
         lines += _section(file_name, intro, rows)
+    for file_name, intro, columns in (
+        (
+            "meta_info/meta_info_AVADataset.csv",
+            "`scrapy export pyiqa`: pyiqa's AVADataset file, with a header; one row per exported"
+            " image with ten vote counts and the chosen file.",
+            PYIQA_AVA_CSV,
+        ),
+        (
+            "meta_info/meta_info_DPCDataset.csv",
+            "`scrapy export pyiqa`: for pyiqa's GeneralNRDataset, with a header; one row per"
+            " exported image with a MOS and the chosen file.",
+            PYIQA_DPC_CSV,
+        ),
+    ):
+        rows = [
+            (f"{position}: {name}", *rest)
+            for position, (name, *rest) in enumerate(columns, start=1)
+        ]
+        lines += _section(file_name, intro, rows)
+    lines += [
+        "## export hf: data/<config>/*.parquet",
+        "",
+        "The configs `images`, `comments`, `challenges` and `entries` hold the columns of"
+        " images.parquet, comments.parquet, challenges.parquet and entries.parquet above;"
+        " `challenges` and `entries` add `split` (str: the challenge's split), and with"
+        " `--images thumb|full` `images` starts with `image` (the `datasets` Image type: a struct"
+        " of the file's original `bytes` and its `path`, `<image_id>.jpg`). `ids.txt` lists the"
+        " `image_id` of every row of `images`, one a line.",
+        "",
+    ]
     return "\n".join([*lines, END]) + "\n"
 
 

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dpchallenge.dataset.ava import AvaTable, AvaWriter
+from dpchallenge.dataset.ava import AvaTable, AvaTags, AvaWriter
+from dpchallenge.dataset.hf import HfExport
+from dpchallenge.dataset.pyiqa import PyiqaExport
 from dpchallenge.dataset.rows import build_row, file_path, mos_bin
 from dpchallenge.dataset.source import OutRefused, Source
 from dpchallenge.dataset.splits import Balance, Splitter
@@ -26,8 +28,12 @@ WRITERS = {
     "parquet": ParquetExport,
     "imagefolder": ImageFolderExport,
     "webdataset": WebDatasetExport,
+    "pyiqa": PyiqaExport,
+    "hf": HfExport,
 }
-IMAGE_FORMATS = {"imagefolder", "webdataset"}
+IMAGE_FORMATS = {"imagefolder", "webdataset", "pyiqa"}
+# the tables that list every results row, exported or left out
+ENTRY_TABLES = (ParquetExport, HfExport)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -41,6 +47,10 @@ class Options:
     balance: bool = False
     min_votes: int | None = None
     shard_size: int = 10_000
+    ava_tags: str | None = None
+    ava_test_list: str | None = None
+    images: str = "none"
+    shard_mb: int = 500
 
 
 def project_version() -> str:
@@ -102,6 +112,9 @@ class Exporter:
         self.images_store = Path(images_store)
         self.source = Source(data_dir)
         self.ava = AvaTable(options.ava_txt) if options.ava_txt else None
+        self.tags = AvaTags(options.ava_tags) if options.ava_tags else None
+        self.galleries: Counter = Counter()
+        self.unmatched_galleries: Counter = Counter()
         self.splitter = Splitter(options.splits, options.seed, self.source.challenges)
         self.left_out: Counter = Counter()
         self.left_out_example: dict[str, str] = {}
@@ -177,16 +190,23 @@ class Exporter:
             writer = AvaWriter(work, self.source.challenges)
         else:
             writer = WRITERS[self.fmt](work, self.source, self.options)
+        if isinstance(writer, HfExport):
+            writer.splitter = self.splitter
         kind = self.options.files
-        keeps_entries = isinstance(writer, ParquetExport)
+        carries_files = self.fmt in IMAGE_FORMATS
+        if self.fmt == "hf" and self.options.images != "none":
+            kind, carries_files = self.options.images, True
+        keeps_entries = isinstance(writer, ENTRY_TABLES)
         for row, reason, entry in self.rows():
             if keeps_entries and entry is not None:
                 writer.add_entry(entry)
             balancing = reason is None and balance is not None and row["split"] == "train"
             if balancing and not balance.keeps(mos_bin(row["mos"]), row["image_id"]):
                 reason = "balanced_out"
+            if reason is None and self.fmt == "pyiqa" and row["mos"] is None:
+                reason = "no_mos"
             image_file = None
-            if reason is None and self.fmt in IMAGE_FORMATS:
+            if reason is None and carries_files:
                 relative = file_path(row, kind)
                 if relative is None:
                     reason = f"no_{kind}_file"
@@ -197,6 +217,7 @@ class Exporter:
             if reason is not None:
                 self._leave_out(reason, row)
                 continue
+            self._tag(row)
             self._count(row)
             if self.fmt == "ava":
                 writer.add(row)
@@ -207,7 +228,23 @@ class Exporter:
         self.metadata_name = writer.metadata_name if self.fmt == "imagefolder" else None
         if self.fmt == "ava":
             self.per_split["AVA.txt lines"] = writer.index
-        return self._manifest(files, balance)
+        self.details = writer.details() if hasattr(writer, "details") else None
+        manifest = self._manifest(files, balance)
+        if isinstance(writer, HfExport):
+            manifest["files"] += writer.describe(manifest)
+        return manifest
+
+    def _tag(self, row: dict) -> None:
+        """Galleries counted; with --ava-tags, an image not in AVA gets its galleries' tags."""
+        names = row["galleries"]
+        self.galleries["null" if names is None else "listed" if names else "none"] += 1
+        if self.tags is None or not names:
+            return
+        found, unmatched = self.tags.match(names)
+        self.unmatched_galleries.update(unmatched)
+        if not row["in_ava"]:
+            found += [None, None]
+            row["ava_tag1"], row["ava_tag2"] = found[0], found[1]
 
     def _count(self, row: dict) -> None:
         self.per_split[row["split"]] += 1
@@ -254,6 +291,16 @@ class Exporter:
             "bad_lines_first": [str(p) for p in problems.first],
             "imagefolder_untyped_columns": self.untyped or None,
             "imagefolder_metadata": self.metadata_name,
+            "galleries": {
+                "images_with_galleries": self.galleries["listed"],
+                "images_in_no_gallery": self.galleries["none"],
+                "images_not_saying": self.galleries["null"],
+                "ava_tags_file": self.options.ava_tags,
+                "unmatched_gallery_names": dict(self.unmatched_galleries.most_common())
+                if self.tags is not None
+                else None,
+            },
+            "details": self.details,
             "files": files,
         }
 

@@ -46,6 +46,7 @@ class Facts:
         self.sources: Counter = Counter()
         self.images = 0
         self.dates: list[str] = []
+        self.galleries: Counter = Counter()
 
     def add(self, row: dict) -> None:
         self.images += 1
@@ -73,6 +74,7 @@ class Facts:
         self.status["disqualified"] += bool(row["disqualified"])
         self.status["removed"] += bool(row["removed"])
         self.status["placed"] += row["place"] is not None
+        self.galleries.update(row["galleries"] or ())
 
 
 def _save(fig, out: Path, name: str) -> str:
@@ -274,6 +276,20 @@ def figures(facts: Facts, out: Path, ava_shares: dict | None) -> list[tuple[str,
     return made
 
 
+def galleries_figure(facts: Facts, out: Path, top: int = 30) -> tuple[str, str]:
+    """Images per gallery (the site's subject categories), the largest `top` galleries."""
+    fig, ax = plt.subplots(figsize=(7, max(3.0, 0.22 * min(top, len(facts.galleries)) + 1)))
+    largest = facts.galleries.most_common(top)
+    if largest:
+        ax.barh([n for n, _ in reversed(largest)], [c for _, c in reversed(largest)])
+    else:
+        _empty(ax, "galleries")
+    shown = f"the {len(largest)} largest of " if len(facts.galleries) > len(largest) else ""
+    ax.set(xlabel="images", title=f"Images per gallery ({shown}{len(facts.galleries):,})")
+    caption = f"Images per gallery ({len(facts.galleries):,} galleries)"
+    return _save(fig, out, "images_per_gallery.png"), caption
+
+
 def page(facts: Facts, source: Source, made: list[tuple[str, str]]) -> str:
     dates = sorted(facts.dates)
     totals = [
@@ -328,6 +344,7 @@ def write_report(data_dir, out, ava_txt: str | None = None) -> list[str]:
                 continue
             facts.add(build_row(entry, image, challenge, ava.get(image_id) if ava else None))
         made = figures(facts, work, ava.mos_bin_shares() if ava else None)
+        made.append(galleries_figure(facts, work))
         (work / "index.html").write_text(page(facts, source, made), encoding="utf-8")
         finish_out(work, out)
     finally:

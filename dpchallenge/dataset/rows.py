@@ -122,12 +122,20 @@ def build_row(entry: dict | None, image: dict | None, challenge: dict | None, av
     row["comments"] = [
         as_keys(c, COMMENT_KEYS, COMMENT_KEY_SET) for c in page.get("comments") or ()
     ]
+    row["galleries"] = gallery_names(page.get("galleries"))
     row["crawled_at"] = page.get("crawled_at") or entry.get("crawled_at")
     row["extra_fields"] = (
         json.dumps(unknown, ensure_ascii=False, sort_keys=True) if unknown else None
     )
     check_types(row)
     return row
+
+
+def gallery_names(galleries) -> list[str] | None:
+    """The names of the record's galleries ({gallery_id, name} each), in page order."""
+    if not isinstance(galleries, list):
+        return None
+    return [g["name"] for g in galleries if isinstance(g, dict) and isinstance(g.get("name"), str)]
 
 
 def check_types(row: dict) -> None:

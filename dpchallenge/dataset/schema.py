@@ -144,8 +144,19 @@ IMAGE_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         pa.bool_(),
         "true when the --ava-txt file holds the image; false otherwise (also without --ava-txt)",
     ),
-    ("ava_tag1", pa.int32(), "AVA's first semantic tag; null when not in AVA or AVA has none (0)"),
+    (
+        "ava_tag1",
+        pa.int32(),
+        "AVA's first semantic tag (for an image not in AVA, with --ava-tags: its first gallery"
+        " that names an AVA tag); null when there is none",
+    ),
     ("ava_tag2", pa.int32(), "AVA's second semantic tag; likewise"),
+    (
+        "galleries",
+        pa.list_(pa.string()),
+        "the names of the site's galleries the image is in, in page order; [] when none,"
+        " null when the image page did not say (or was not crawled)",
+    ),
     ("thumbnail_url", pa.string(), "the thumbnail's URL on the site"),
     ("image_url", pa.string(), "the full-size file's URL on the site"),
     ("url", pa.string(), "the image page's URL; null without an image page"),

@@ -85,12 +85,17 @@ class RecordTable(TableWriter):
         self.known = self.empty.keys() - {"extra_fields"}
 
     def add(self, record: dict) -> pa.Table | None:
-        row = {**self.empty, **record, "extra_fields": None}
-        unknown = record.keys() - self.known
-        if unknown:
-            extra = {k: record[k] for k in sorted(unknown)}
-            row["extra_fields"] = json.dumps(extra, ensure_ascii=False)
-        return super().add(row)
+        return super().add(item_row(record, self.empty, self.known))
+
+
+def item_row(record: dict, empty: dict, known) -> dict:
+    """The record with every column of `empty`, the fields not `known` as JSON in extra_fields."""
+    row = {**empty, **record, "extra_fields": None}
+    unknown = record.keys() - known
+    if unknown:
+        extra = {k: record[k] for k in sorted(unknown)}
+        row["extra_fields"] = json.dumps(extra, ensure_ascii=False)
+    return row
 
 
 def comments_table(images: pa.Table) -> pa.Table:
