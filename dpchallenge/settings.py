@@ -90,6 +90,7 @@ EXTENSIONS = {
     "dpchallenge.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
     "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
+    "dpchallenge.extensions.invalid_ledger.InvalidLedgerExtension": 400,  # invalid.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
     "dpchallenge.distributed.worker.FleetWorker": 300,  # with REDIS_URL: one worker of a fleet
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON

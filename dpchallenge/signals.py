@@ -4,5 +4,5 @@
 page_failed = object()
 # page_parsed(kind, record_id): a page that parsed, whatever records it gave.
 page_parsed = object()
-# page_without_record(kind, record_id): a page that rightly gives no record (an invalid id).
+# page_without_record(kind, record_id, url): a page that rightly gives no record (an invalid id).
 page_without_record = object()

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger
+from dpchallenge.ledger import INVALID_NAME, LEDGER_NAME, FailedLedger, InvalidLedger
 from dpchallenge.store import dataset_paths, mark_verified, read_ids, whole_lines
 
 DATASETS = (
@@ -91,7 +91,29 @@ def merge_ledgers(data_dir: Path) -> int:
     return len(parts)
 
 
+def merge_invalid(data_dir: Path) -> int:
+    """One invalid.jsonl: every part's ids (the earliest line of each), less those written since."""
+    paths = dataset_paths(data_dir, INVALID_NAME)
+    parts = [p for p in paths[1:] if p.exists()]
+    if not parts:
+        return 0
+    merged = InvalidLedger(paths[0])
+    for part in parts:
+        for key, entry in InvalidLedger(part).entries.items():
+            merged.entries.setdefault(key, entry)
+    written = read_ids(data_dir / "images.jsonl", "image_id")
+    for kind, record_id in list(merged.entries):
+        if kind == "image" and record_id in written:
+            del merged.entries[(kind, record_id)]
+    merged.rewrite()
+    for part in parts:
+        part.unlink()
+    return len(parts)
+
+
 def merge_parts(data_dir: Path) -> dict[str, tuple[int, int]]:
     summary = {name: merge_dataset(data_dir, name, key) for name, key in DATASETS}
     summary[LEDGER_NAME] = (len(FailedLedger(data_dir / LEDGER_NAME)), merge_ledgers(data_dir))
+    merged_parts = merge_invalid(data_dir)
+    summary[INVALID_NAME] = (len(InvalidLedger(data_dir / INVALID_NAME)), merged_parts)
     return summary

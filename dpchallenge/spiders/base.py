@@ -9,7 +9,13 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from dpchallenge.arguments import ArgumentError, check_arguments, id_list, truthy
+from dpchallenge.arguments import (
+    ArgumentError,
+    challenge_id_list,
+    check_arguments,
+    image_id_list,
+    truthy,
+)
 from dpchallenge.distributed import distributed
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.login import log_in
@@ -25,7 +31,11 @@ logger = logging.getLogger(__name__)
 
 class DpcSpider(scrapy.Spider):
     # -a name=value: how each is read, and its value when not given.
-    arguments = {"challenge_ids": id_list, "image_ids": id_list, "refresh": truthy}
+    arguments = {
+        "challenge_ids": challenge_id_list,
+        "image_ids": image_id_list,
+        "refresh": truthy,
+    }
     defaults = {"refresh": "0"}
     required: tuple[str, ...] = ()
 
@@ -117,8 +127,10 @@ class DpcSpider(scrapy.Spider):
         """Those of `pages` whose records the dataset files do not hold yet."""
         return pages
 
-    def without_record(self, page: str, record_id) -> None:
-        self.crawler.signals.send_catch_log(page_without_record, kind=page, record_id=record_id)
+    def without_record(self, page: str, record_id, url: str | None = None) -> None:
+        self.crawler.signals.send_catch_log(
+            page_without_record, kind=page, record_id=record_id, url=url
+        )
 
     def parsed(self, page: str, record_id) -> None:
         self.crawler.signals.send_catch_log(page_parsed, kind=page, record_id=record_id)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from dpchallenge.arguments import one_of, truthy
+from dpchallenge.ledger import settled_invalid
 from dpchallenge.pages import parse_history, parse_image, parse_results
 from dpchallenge.pipelines.validation import disqualified_disagreement
 from dpchallenge.spiders.base import DpcSpider
@@ -36,6 +37,7 @@ class ImagesSpider(DpcSpider):
         super().__init__(*args, **kwargs)
         self.scheduled: set[int] = set()
         self.done: set[int] = set()
+        self.invalid: set[int] = set()  # ids invalid.jsonl settles: not asked again
         self.results_rows: dict[int, tuple] = {}  # image id -> (challenge, avg vote, disqualified)
 
     @property
@@ -45,6 +47,7 @@ class ImagesSpider(DpcSpider):
 
     async def start_pages(self):
         self.done = set() if self.refresh else self.done_images()
+        self.invalid = set() if self.refresh else settled_invalid(self.data_dir, "image")
         if self.image_ids:
             ids = self.image_ids
             self.known_entries(only=set(ids))
@@ -66,17 +69,21 @@ class ImagesSpider(DpcSpider):
 
     def not_done(self, ids) -> list[int]:
         wanted = []
-        skipped = 0
+        skipped = invalid = 0
         for image_id in ids:
             if image_id in self.scheduled:
                 continue
             self.scheduled.add(image_id)
             if image_id in self.done:
                 skipped += 1
+            elif image_id in self.invalid:
+                invalid += 1
             else:
                 wanted.append(image_id)
         if skipped:
             self.crawler.stats.inc_value("dpc/skipped/image_done", skipped)
+        if invalid:
+            self.crawler.stats.inc_value("dpc/skipped/image_invalid", invalid)
         return wanted
 
     def done_images(self) -> set[int]:
@@ -87,7 +94,7 @@ class ImagesSpider(DpcSpider):
         # After the dataset files closed verified: worked out now, the done list is kept for the
         # next start, which then reads no record. The run's sets of every id are let go first,
         # so that their memory holds the list instead of adding to the peak.
-        self.scheduled, self.done, self.results_rows = set(), set(), {}
+        self.scheduled, self.done, self.results_rows, self.invalid = set(), set(), {}, set()
         with contextlib.suppress(OSError):
             self.done_images()
 
@@ -120,7 +127,7 @@ class ImagesSpider(DpcSpider):
         return [("image", image_id) for image_id in sorted(self.scheduled)]
 
     def not_written(self, pages):
-        done = self.done_images()
+        done = self.done_images() | settled_invalid(self.data_dir, "image")
         return [(kind, i) for kind, i in pages if kind != "image" or i not in done]
 
     def expect_less(self, page, request):
@@ -171,7 +178,7 @@ class ImagesSpider(DpcSpider):
             logger.warning("image %s: invalid id, no record (%s)", image_id, response.url)
             self.expect("images", -1)
             self.expect("files", -len(self.file_kinds))
-            self.without_record("image", image_id)
+            self.without_record("image", image_id, self.image_url(image_id))
             return
         if not result.ok:
             yield from self.page_failed(response, result, "image")
