@@ -13,6 +13,9 @@ import pytest
 from crawling import ROOT, child_env, crawl_command, run_crawl
 
 from dpchallenge.arguments import ArgumentError, challenge_id_list, image_id_list
+from dpchallenge.dataset.ava import AvaTable
+from dpchallenge.dataset.report import ava_mos_pairs
+from dpchallenge.dataset.source import Source
 from dpchallenge.distributed.merge import merge_parts
 from dpchallenge.ledger import InvalidLedger, settled_invalid
 from dpchallenge.replica import FaultConfig, Replica
@@ -405,3 +408,30 @@ def test_a_bad_or_missing_ava_txt_is_one_line_and_no_output(ava_crawl, tmp_path)
         assert done.returncode == code, done.stderr
         assert len(message) == 1 and said in message[0], message
         assert not out.exists()
+
+
+# ---- scrapy report --ava-txt ---------------------------------------------------------------
+
+
+def test_the_report_plots_avas_mos_against_todays_for_the_found_images(ava_crawl, tmp_path):
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "scrapy", "report", "--out", str(out)]
+    command += ["--ava-txt", str(ava_crawl["ava_txt"])]
+    env = child_env({"DPC_DATA_DIR": str(ava_crawl["data"])})
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert 'src="ava_mos_then_and_now.png"' in (out / "index.html").read_text()
+    source = Source(ava_crawl["data"])
+    pairs = ava_mos_pairs(source, AvaTable(ava_crawl["ava_txt"]))
+    source.close()
+    images = {
+        r["image_id"]: r for r in map(json.loads, (ava_crawl["data"] / "images.jsonl").open())
+    }
+    # every found image (each has a MOS today); not the failed, the invalid
+    assert sorted(pairs) == sorted([EQUAL, DIFFER, MOVED, NO_HISTOGRAM, REMOVED])
+    for image_id, (then, now) in pairs.items():
+        counts = ava_crawl["rows"][image_id][0]
+        assert then == pytest.approx(sum(s * n for s, n in enumerate(counts, 1)) / sum(counts))
+        assert now == images[image_id]["mos"]
+    assert pairs[DIFFER][0] != pytest.approx(pairs[DIFFER][1])
+    assert pairs[EQUAL][0] == pytest.approx(pairs[EQUAL][1])
