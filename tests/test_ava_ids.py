@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from crawling import ROOT, child_env, crawl_command, run_crawl
+from crawling import ROOT, child_env, crawl_command, finished, run_crawl, start_crawl
+from redis_server import redis_server
 
 from dpchallenge.arguments import ArgumentError, challenge_id_list, image_id_list
 from dpchallenge.dataset.ava import AvaTable
@@ -435,3 +436,55 @@ def test_the_report_plots_avas_mos_against_todays_for_the_found_images(ava_crawl
         assert now == images[image_id]["mos"]
     assert pairs[DIFFER][0] != pytest.approx(pairs[DIFFER][1])
     assert pairs[EQUAL][0] == pytest.approx(pairs[EQUAL][1])
+
+
+def test_two_workers_share_an_id_list_and_merge_joins_their_invalid_parts(tmp_path):
+    data = tmp_path / "data"
+    # long enough (240 pages, 50 ms apart) that neither worker finishes the fleet's crawl
+    # before the other has queued its ids
+    with Replica(seed=3, challenges=24, entries=10, crawl_delay=0.05) as replica:
+        site = replica.site
+        valid = site.image_ids()
+        invalid = site.invalid_image_ids()
+        jpgl = tmp_path / "ids.jpgl"
+        jpgl.write_text("\n".join(map(str, [*valid, *invalid])) + "\n")
+        with redis_server(tmp_path) as url:
+            fleet = {"REDIS_URL": url, "DPC_ARCHIVE": "0"}
+            workers = [
+                start_crawl(
+                    "images",
+                    replica,
+                    data,
+                    f"image_ids=@{jpgl}",
+                    settings={**fleet, "DPC_WORKER": w},
+                )
+                for w in ("w1", "w2")
+            ]
+            codes = [process.wait(timeout=300) for process, _ in workers]
+            pages = [r.path for r in replica.requests if r.path.startswith("/image.php")]
+            replica.clear_requests()
+            again = run_crawl("images", replica, data, f"image_ids=@{jpgl}", settings=fleet)
+            pages_again = [r.path for r in replica.requests if r.path.startswith("/image.php")]
+    logs = [finished("images", data, code, log).log for code, (_, log) in zip(codes, workers)]
+    assert codes == [0, 0], [log[-2000:] for log in logs]
+    twice = [p for p in set(pages) if pages.count(p) > 1]
+    assert twice == [], (twice, [log[-3000:] for log in logs])
+    assert sorted(pages) == sorted(f"/image.php?IMAGE_ID={i}" for i in [*valid, *invalid])
+    parts = [p.name for p in sorted(data.glob("invalid.*.jsonl"))]
+    assert parts and set(parts) <= {"invalid.w1.jsonl", "invalid.w2.jsonl"}
+    assert settled_invalid(data, "image") == set(invalid)
+    assert again.returncode == 0, again.log[-2000:]
+    assert pages_again == []
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "merge"],
+        cwd=ROOT,
+        env=child_env({"DPC_DATA_DIR": str(data)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"invalid.jsonl: {len(invalid)} records" in done.stdout
+    lines = [json.loads(line) for line in (data / "invalid.jsonl").open()]
+    assert sorted(line["id"] for line in lines) == sorted(invalid)
+    assert not list(data.glob("invalid.*.jsonl"))
