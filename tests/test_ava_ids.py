@@ -14,7 +14,10 @@ from crawling import ROOT, child_env, crawl_command, finished, run_crawl, start_
 from redis_server import redis_server
 
 from dpchallenge.arguments import ArgumentError, challenge_id_list, image_id_list
+from dpchallenge.dataset import dictionary
 from dpchallenge.dataset.ava import AvaTable
+from dpchallenge.dataset.dictionary import missing
+from dpchallenge.dataset.reconcile import COLUMNS
 from dpchallenge.dataset.report import ava_mos_pairs
 from dpchallenge.dataset.source import Source
 from dpchallenge.distributed.merge import merge_parts
@@ -488,3 +491,20 @@ def test_two_workers_share_an_id_list_and_merge_joins_their_invalid_parts(tmp_pa
     lines = [json.loads(line) for line in (data / "invalid.jsonl").open()]
     assert sorted(line["id"] for line in lines) == sorted(invalid)
     assert not list(data.glob("invalid.*.jsonl"))
+
+
+# ---- the data dictionary -------------------------------------------------------------------
+
+
+def test_the_dictionary_documents_every_reconcile_column_in_order():
+    assert tuple(c[0] for c in dictionary.RECONCILE_CSV) == COLUMNS == tuple(HEADER.split(","))
+
+
+def test_invalid_jsonl_lines_have_exactly_the_documented_keys(tmp_path):
+    ledger = InvalidLedger(tmp_path / "invalid.jsonl")
+    ledger.invalid("image", 921974, "https://www.dpchallenge.com/image.php?IMAGE_ID=921974")
+    ledger.invalid("image", 921974, "listed once")
+    ledger.succeeded("image", 921974)
+    invalid, resolved = (json.loads(line) for line in (tmp_path / "invalid.jsonl").open())
+    assert set(invalid) | set(resolved) == set(dictionary.INVALID)
+    assert missing() == []
