@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from scrapy import signals
+
 from dpchallenge.arguments import one_of, truthy
 from dpchallenge.ledger import settled_invalid
 from dpchallenge.pages import parse_history, parse_image, parse_results
@@ -65,6 +67,10 @@ class ImagesSpider(DpcSpider):
                     self.history_url(), self.follow_challenges, "history", None, dont_filter=True
                 )
         for request in self.image_requests(ids):
+            # Scrapy reads start() whole before the reactor's next turn unless it waits: 127k
+            # ids to fetch took 20 s to the first request and held every request in memory.
+            if self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
             yield request
 
     def not_done(self, ids) -> list[int]:
