@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -21,6 +22,9 @@ ORDERS = {
     "lowest-first": lambda entries: sorted(entries, key=lambda e: (e[1][1] is None, e[1][1] or 0)),
     "newest-first": lambda entries: sorted(entries, key=lambda e: -(e[1][0] or 0)),
 }
+
+# Image requests the scheduler may hold ahead of the downloader before start() waits for it.
+FEED_AHEAD = 1000
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +70,17 @@ class ImagesSpider(DpcSpider):
                 yield self.page_request(
                     self.history_url(), self.follow_challenges, "history", None, dont_filter=True
                 )
+        ahead = 0
         for request in self.image_requests(ids):
-            # Scrapy reads start() whole before the reactor's next turn unless it waits: 127k
-            # ids to fetch took 20 s to the first request and held every request in memory.
+            # Scrapy reads start() whole, the reactor waiting, unless start() awaits: 127k ids
+            # to fetch took 20 s to the first request and held every request in memory.
             if self.crawler.engine.needs_backout():
-                await self.crawler.signals.wait_for(signals.scheduler_empty)
+                if ahead >= FEED_AHEAD:
+                    await self.crawler.signals.wait_for(signals.scheduler_empty)
+                    ahead = 0
+                else:
+                    await asyncio.sleep(0)
+            ahead += 1
             yield request
 
     def not_done(self, ids) -> list[int]:
