@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from array import array
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,9 @@ from dpchallenge.secrets import SECRET_NAMES
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")
 AVA_FIELDS = 15  # an AVA.txt line: index, image id, ten counts, two tags, challenge id
+AVA_LINE = re.compile(rb"^[ \t]*+\d++[ \t]++(\d++)(?:[ \t]++\d++){13}+[ \t]*+\r?$", re.M)
+BARE_ID = re.compile(rb"^[ \t]*+(\d++)[ \t]*+\r?$", re.M)
+NOT_BLANK = re.compile(rb"^[ \t]*\S", re.M)
 
 
 class ArgumentError(ValueError):
@@ -85,29 +89,39 @@ def _id_file(path: str, page: str, name: str) -> list[int]:
 def _read_id_file(path: str, _mtime: int, _size: int, page: str, name: str) -> tuple[int, ...]:
     """Ids of a file: AVA.txt lines (15 integers, the id second), one id or a comma list a line;
     blank lines and `#` comments skipped."""
-    ids = array("q")
     try:
         with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                line = raw.split(b"#", 1)[0] if b"#" in raw else raw
-                fields = line.split()
-                if not fields:
-                    continue
-                if len(fields) == AVA_FIELDS and all(f.isdigit() for f in fields):
-                    ids.append(int(fields[1]))
-                    continue
-                text = b"".join(fields).decode("utf-8", "replace")
-                parts = [p for p in text.split(",") if p]
-                read = [_one_id(p, page, name) for p in parts]
-                if (len(fields) > 1 and "," not in text) or None in read:
-                    raise ArgumentError(
-                        f"{path}:{number}: {line.strip().decode('utf-8', 'replace')[:60]!r} does"
-                        " not read: expected one id a line, a comma list, or an AVA.txt line"
-                        " (15 integers, the id second)"
-                    )
-                ids.extend(read)
+            text = handle.read()
     except OSError as exc:
         raise ArgumentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    # A whole file of AVA.txt lines, or of bare ids, in one regular expression: AVA's 255,530
+    # lines in 0.3 s instead of 0.7 s line by line.
+    found = AVA_LINE.findall(text) or BARE_ID.findall(text)
+    lines = text.count(b"\n") + (not text.endswith(b"\n"))
+    if found and len(found) in (lines, len(NOT_BLANK.findall(text))):
+        return tuple(map(int, found))
+    return _read_lines(path, text, page, name)
+
+
+def _read_lines(path: str, text: bytes, page: str, name: str) -> tuple[int, ...]:
+    ids = array("q")
+    for number, raw in enumerate(text.split(b"\n"), start=1):
+        line = raw.split(b"#", 1)[0]
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) == AVA_FIELDS and all(f.isdigit() for f in fields):
+            ids.append(int(fields[1]))
+            continue
+        items = b"".join(fields).decode("utf-8", "replace")
+        read = [_one_id(item, page, name) for item in items.split(",") if item]
+        if (len(fields) > 1 and "," not in items) or None in read:
+            raise ArgumentError(
+                f"{path}:{number}: {line.strip().decode('utf-8', 'replace')[:60]!r} does not"
+                " read: expected one id a line, a comma list, or an AVA.txt line (15 integers,"
+                " the id second)"
+            )
+        ids.extend(read)
     return tuple(ids)
 
 

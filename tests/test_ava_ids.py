@@ -104,6 +104,25 @@ def test_an_ava_txt_a_jpgl_and_comma_lists_read_in_file_order(tmp_path):
     assert image_id_list("1,2") == [1, 2]
 
 
+AVA_LINES = [f"{n} {1000 + n} 0 1 5 17 38 36 15 6 5 1 1 22 1396" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n".join(AVA_LINES),  # no newline at the end
+        "\r\n".join(AVA_LINES) + "\r\n",
+        "\n".join(AVA_LINES[:2]) + "\n\n  \n" + "\n".join(AVA_LINES[2:]) + "\n",
+        "\n".join(f"  {line}\t" for line in AVA_LINES) + "\n",
+    ],
+    ids=["no final newline", "crlf", "blank lines", "spaces and tabs"],
+)
+def test_ava_lines_read_whatever_their_line_ends_and_blank_lines(tmp_path, text):
+    path = tmp_path / "AVA.txt"
+    path.write_bytes(text.encode())
+    assert image_id_list(f"@{path}") == [1001, 1002, 1003, 1004]
+
+
 def test_page_urls_give_their_ids_for_the_right_argument_only():
     image_url = "https://www.dpchallenge.com/image.php?IMAGE_ID=921974"
     results_url = "https://www.dpchallenge.com/challenge_results.php?CHALLENGE_ID=1303&show_full=1"
@@ -116,6 +135,9 @@ def test_page_urls_give_their_ids_for_the_right_argument_only():
 
 BAD_FILES = [
     pytest.param("1 953619 0 1 5\n", 1, id="five integers"),
+    pytest.param("\n".join(AVA_LINES[:2]) + "\n3 1003 4\n", 3, id="a short AVA line"),
+    pytest.param("\n".join([*AVA_LINES[:2], AVA_LINES[2] + " 9"]), 3, id="a long AVA line"),
+    pytest.param("5\n6\n\n-7\n", 4, id="a negative id"),
     pytest.param("953619\nabc\n", 2, id="a word"),
     pytest.param("1\n\n# fine\n2 3\n", 4, id="two ids without a comma"),
     pytest.param("7,x\n", 1, id="a bad item in a comma list"),
