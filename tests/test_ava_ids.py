@@ -530,3 +530,20 @@ def test_invalid_jsonl_lines_have_exactly_the_documented_keys(tmp_path):
     invalid, resolved = (json.loads(line) for line in (tmp_path / "invalid.jsonl").open())
     assert set(invalid) | set(resolved) == set(dictionary.INVALID)
     assert missing() == []
+
+
+def test_a_long_id_list_is_fed_to_the_scheduler_as_it_drains_not_read_whole_first(tmp_path):
+    """255,530 ids once took 20 s to the first request: start() was read whole before it left."""
+    ids = tmp_path / "many.jpgl"
+    ids.write_text("\n".join(str(5_000_000 + n) for n in range(5000)) + "\n")
+    with Replica(**SMALL) as replica:
+        run = run_crawl(
+            "images",
+            replica,
+            tmp_path / "data",
+            f"image_ids=@{ids}",
+            settings={"CLOSESPIDER_PAGECOUNT": "1"},
+        )
+    assert run.stats["finish_reason"] == "closespider_pagecount"
+    assert run.stat("dpc/expected/images") - run.stat("dpc/images/invalid_id", 0) > 4000
+    assert 0 < run.stat("scheduler/enqueued") <= 1100  # at most FEED_AHEAD ahead, not 5000
