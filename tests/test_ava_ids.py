@@ -17,9 +17,9 @@ from dpchallenge.arguments import ArgumentError, challenge_id_list, image_id_lis
 from dpchallenge.dataset import dictionary
 from dpchallenge.dataset.ava import AvaTable
 from dpchallenge.dataset.dictionary import missing
-from dpchallenge.dataset.reconcile import COLUMNS
+from dpchallenge.dataset.reconcile import COLUMNS, found_facts
 from dpchallenge.dataset.report import ava_mos_pairs
-from dpchallenge.dataset.source import Source
+from dpchallenge.dataset.source import Problems, Source
 from dpchallenge.distributed.merge import merge_parts
 from dpchallenge.ledger import InvalidLedger, settled_invalid
 from dpchallenge.replica import FaultConfig, Replica
@@ -547,3 +547,22 @@ def test_a_long_id_list_is_fed_to_the_scheduler_as_it_drains_not_read_whole_firs
     assert run.stats["finish_reason"] == "closespider_pagecount"
     assert run.stat("dpc/expected/images") - run.stat("dpc/images/invalid_id", 0) > 4000
     assert 0 < run.stat("scheduler/enqueued") <= 1100  # at most FEED_AHEAD ahead, not 5000
+
+
+def test_reconcile_reads_the_workers_parts_newest_record_winning(tmp_path):
+    def record(image_id, votes, crawled_at):
+        line = {"image_id": image_id, "challenge_id": 1, "votes": votes, "crawled_at": crawled_at}
+        return json.dumps(line) + "\n"
+
+    (tmp_path / "images.jsonl").write_text(
+        record(5, 10, "2026-02-01T00:00:00+00:00") + record(6, 10, "2026-01-01T00:00:00+00:00")
+    )
+    (tmp_path / "images.w1.jsonl").write_text(
+        record(5, 20, "2026-01-01T00:00:00+00:00")
+        + record(6, 30, "2026-03-01T00:00:00+00:00")
+        + '{"image_id": 7, "chall'
+    )
+    problems = Problems()
+    facts = found_facts(tmp_path, {5, 6, 7}, problems)
+    assert {i: f[2] for i, f in facts.items()} == {5: 10, 6: 30}
+    assert problems.counts == {"torn_lines": 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from collections import Counter
 from datetime import UTC, datetime
@@ -19,7 +20,6 @@ from dpchallenge.dataset.export import finish_out, prepare_out, project_version
 from dpchallenge.dataset.source import DataError, Problems, decode, parts
 from dpchallenge.ledger import LEDGER_NAME, FailedLedger, settled_invalid
 from dpchallenge.store import dataset_paths, head_pattern
-from dpchallenge.worklist import StoredFiles
 
 COLUMNS = (
     "image_id",
@@ -78,7 +78,8 @@ def found_facts(data_dir: Path, wanted: set[int], problems: Problems) -> dict[in
     whole record of each wanted id."""
     head = head_pattern("image_id")
     facts: dict[int, tuple] = {}
-    for path in parts(data_dir, "images"):
+    paths = parts(data_dir, "images")
+    for path in paths:
         with path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 match = head.match(line)
@@ -94,7 +95,7 @@ def found_facts(data_dir: Path, wanted: set[int], problems: Problems) -> dict[in
                 except ValueError as error:
                     problems.add(path, number, "bad_json", f"not valid JSON ({error})")
                     continue
-                stamp = record.get("crawled_at") or ""
+                stamp = (record.get("crawled_at") or "") if len(paths) > 1 else ""
                 if image_id in facts and facts[image_id][0] > stamp:
                     continue
                 facts[image_id] = (stamp, *_record_facts(record))
@@ -117,6 +118,28 @@ def _record_facts(record: dict) -> tuple:
     )
 
 
+def _paths(facts: tuple) -> list[str]:
+    thumb, full = facts[-2:]
+    return [path for path in (thumb, full and full[0]) if path]
+
+
+def stored(images_store: Path, paths) -> set[str]:
+    """Those of `paths` (relative to the store) that the store holds: one listing per folder,
+    keeping only the names asked about (a whole store's 1.2M names took ~130 MB)."""
+    wanted: dict[str, dict[str, str]] = {}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        wanted.setdefault(folder, {})[name] = path
+    held = set()
+    for folder, names in wanted.items():
+        try:
+            with os.scandir(images_store / folder) as entries:
+                held.update(names[e.name] for e in entries if e.name in names)
+        except OSError:
+            continue
+    return held
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
@@ -133,7 +156,7 @@ class Reconciler:
         if not self.data_dir.is_dir():
             raise DataError(f"{self.data_dir}: no such data folder (set DPC_DATA_DIR)")
         self.ava = AvaLines(ava_txt)
-        self.store = StoredFiles(Path(images_store))
+        self.images_store = Path(images_store)
         self.problems = Problems()
 
     def run(self, out) -> dict:
@@ -153,6 +176,7 @@ class Reconciler:
     def _write(self, path: Path) -> dict:
         ava = self.ava
         found = found_facts(self.data_dir, set(ava.ids.tolist()), self.problems)
+        held = stored(self.images_store, (p for f in found.values() for p in _paths(f)))
         invalid = settled_invalid(self.data_dir, "image")
         failed = set()
         for ledger in dataset_paths(self.data_dir, LEDGER_NAME):
@@ -182,9 +206,8 @@ class Reconciler:
                     status = "found"
                     _, challenge, votes, counts, mos, thumb, full = facts
                     equal = None if counts is None else counts == tuple(ava.counts[at].tolist())
-                    has_thumb, has_full = self.store.holds(thumb), False
-                    if full is not None and self.store.holds(full[0]):
-                        has_full = True
+                    has_thumb = thumb in held
+                    has_full = full is not None and full[0] in held
                     full_facts = full[1:] if has_full else (None, None, None)
                     row[3] = challenge
                     row += [votes, equal, ava_mos, mos, has_thumb, has_full, *full_facts]
