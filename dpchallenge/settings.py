@@ -99,6 +99,7 @@ EXTENSIONS = {
     "dpchallenge.access.secrets.SecretsLogGuard": 0,  # secret values redacted from every log line
     "dpchallenge.extensions.jobdir.JobDirGuard": 0,  # JOBDIR kept only for a pause
     "dpchallenge.extensions.failed_ledger.FailedLedgerExtension": 400,  # failed.jsonl
+    "dpchallenge.extensions.invalid_ledger.InvalidLedgerExtension": 400,  # invalid.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
     "dpchallenge.extensions.site_drift.SiteDrift": 460,  # stops when the site's markup changed
     "dpchallenge.distributed.worker.FleetWorker": 300,  # with REDIS_URL: one worker of a fleet

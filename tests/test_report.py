@@ -40,7 +40,8 @@ def test_report_writes_every_figure_and_links_them(crawled, tmp_path):
     done = report(data, "--out", out, "--ava-txt", ava)
     assert done.returncode == 0, done.stderr
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert len(pngs) == 10 and "mos_bins_vs_ava.png" in pngs and "images_per_gallery.png" in pngs
+    assert len(pngs) == 11 and "mos_bins_vs_ava.png" in pngs and "images_per_gallery.png" in pngs
+    assert "ava_mos_then_and_now.png" in pngs
     for name in pngs:
         with Image.open(out / name) as image:
             image.verify()
@@ -54,6 +55,7 @@ def test_report_without_ava_and_on_bad_input(crawled, tmp_path):
     data, _ = crawled
     done = report(data, "--out", tmp_path / "r")
     assert done.returncode == 0 and not (tmp_path / "r" / "mos_bins_vs_ava.png").exists()
+    assert not (tmp_path / "r" / "ava_mos_then_and_now.png").exists()
     done = report(tmp_path / "nothing", "--out", tmp_path / "r2")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -1,5 +1,5 @@
 """`scrapy export FORMAT --out DIR`: the crawl as ava, parquet, imagefolder, webdataset, pyiqa or
-hf."""
+hf, or reconciled with an AVA.txt."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Command(ScrapyCommand):
     name = "export"
 
     def syntax(self) -> str:
-        return f"{{{'|'.join(exports().WRITERS)}}} --out DIR [options]"
+        return f"{{{'|'.join(formats())}}} --out DIR [options]"
 
     def short_desc(self) -> str:
         return "Export the crawl in DPC_DATA_DIR as a dataset"
@@ -72,12 +72,12 @@ class Command(ScrapyCommand):
         parser.add_argument("--shard-mb", default="500", help="hf: most MB per Parquet shard")
 
     def options(self, args, opts) -> tuple[str, object] | None:
-        formats = exports().WRITERS
-        if len(args) != 1 or args[0] not in formats:
+        known = formats()
+        if len(args) != 1 or args[0] not in known:
             given = " ".join(args) or "nothing"
             fail(
                 self,
-                f"expected one format of {', '.join(formats)} (and known options), got {given}",
+                f"expected one format of {', '.join(known)} (and known options), got {given}",
                 2,
             )
             return None
@@ -113,6 +113,9 @@ class Command(ScrapyCommand):
         if options.new_since_ava and not options.ava_txt:
             fail(self, "--new-since-ava needs --ava-txt PATH", 2)
             return None
+        if args[0] == "reconcile" and not options.ava_txt:
+            fail(self, "reconcile needs --ava-txt PATH (the AVA.txt to compare)", 2)
+            return None
         return args[0], options
 
     def run(self, args, opts) -> None:
@@ -120,6 +123,9 @@ class Command(ScrapyCommand):
         if parsed is None:
             return
         fmt, options = parsed
+        if fmt == "reconcile":
+            self.reconcile(options.ava_txt, opts.out)
+            return
         try:
             data_dir, store = data_paths(self.settings)
             exporter = exports().Exporter(data_dir, store, fmt, options)
@@ -142,6 +148,28 @@ class Command(ScrapyCommand):
             f"{fmt}: {counts['images']} images ({split_text}), {left} left out -> {opts.out}",
             file=sys.stderr,
         )
+
+    def reconcile(self, ava_txt: str, out: str) -> None:
+        from dpchallenge.dataset.reconcile import write_reconcile
+
+        try:
+            data_dir, store = data_paths(self.settings)
+            manifest, problems = write_reconcile(data_dir, store, ava_txt, out)
+        except DataError as error:
+            fail(self, str(error), 1)
+            return
+        except OSError as error:
+            fail(self, f"{getattr(error, 'filename', None) or out}: {error.strerror or error}", 1)
+            return
+        for problem in problems.first:
+            print(f"{problem}; skipped", file=sys.stderr)
+        self.exitcode = 1 if problems else 0
+        status = ", ".join(f"{n} {k}" for k, n in manifest["status"].items())
+        print(f"reconcile: {manifest['lines']} AVA lines ({status}) -> {out}", file=sys.stderr)
+
+
+def formats() -> list[str]:
+    return [*exports().WRITERS, "reconcile"]
 
 
 def _integer(option: str, text: str, minimum: int = 0) -> int:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dpchallenge.data.files import append_line, write_atomically
+from dpchallenge.data.records import dataset_paths
 
 logger = logging.getLogger(__name__)
 LEDGER_NAME = "failed.jsonl"
@@ -82,3 +83,27 @@ class FailedLedger:
             write_atomically(self.path, text.encode("utf-8"))
         except OSError as exc:
             logger.error("%s: could not compact (%s); it stays readable", self.path, exc)
+
+
+INVALID_NAME = "invalid.jsonl"
+
+
+class InvalidLedger(FailedLedger):
+    """DPC_DATA_DIR/invalid.jsonl: ids the site answered with its "Invalid …_ID" page, settled.
+
+    Kept like failed.jsonl: appended as they come, compacted at close; a record written for the
+    id later (a `-a refresh=1` run) resolves its line.
+    """
+
+    def invalid(self, kind: str, record_id: int, url: str | None) -> None:
+        if (kind, record_id) in self.entries:
+            return  # listed once
+        entry = {"kind": kind, "id": record_id, "url": url, "time": now_utc()}
+        self.entries[(kind, record_id)] = entry
+        self._append(entry)
+
+
+def settled_invalid(data_dir: str | os.PathLike, kind: str) -> set[int]:
+    """The ids of `kind` that invalid.jsonl and its distributed parts list."""
+    paths = dataset_paths(data_dir, INVALID_NAME)
+    return {record_id for path in paths for record_id in InvalidLedger(path).ids(kind)}

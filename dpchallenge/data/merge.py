@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from dpchallenge.data.folder import LOCK_FILE
-from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger
+from dpchallenge.data.ledger import INVALID_NAME, LEDGER_NAME, FailedLedger, InvalidLedger
 from dpchallenge.data.records import dataset_paths, mark_verified, read_ids, whole_lines
 
 DATASETS = (
@@ -96,7 +96,7 @@ def remove_leftovers(data_dir: Path) -> int:
     """Removes the workers' lock files and the caches of parts no longer there; the caller holds
     the folder's lock, so no worker is running. Returns how many files went."""
     gone = [*data_dir.glob(f"{LOCK_FILE}.*")]
-    for name in (*(name for name, _ in DATASETS), LEDGER_NAME):
+    for name in (*(name for name, _ in DATASETS), LEDGER_NAME, INVALID_NAME):
         stem, _, suffix = name.partition(".")
         for cache in data_dir.glob(f".{stem}.*.{suffix}.*"):
             part = cache.name[1:].split(f".{suffix}.", 1)[0] + f".{suffix}"
@@ -107,8 +107,30 @@ def remove_leftovers(data_dir: Path) -> int:
     return len(gone)
 
 
+def merge_invalid(data_dir: Path) -> int:
+    """One invalid.jsonl: every part's ids (the earliest line of each), less those written since."""
+    paths = dataset_paths(data_dir, INVALID_NAME)
+    parts = [p for p in paths[1:] if p.exists()]
+    if not parts:
+        return 0
+    merged = InvalidLedger(paths[0])
+    for part in parts:
+        for key, entry in InvalidLedger(part).entries.items():
+            merged.entries.setdefault(key, entry)
+    written = read_ids(data_dir / "images.jsonl", "image_id")
+    for kind, record_id in list(merged.entries):
+        if kind == "image" and record_id in written:
+            del merged.entries[(kind, record_id)]
+    merged.rewrite()
+    for part in parts:
+        part.unlink()
+    return len(parts)
+
+
 def merge_parts(data_dir: Path) -> dict[str, tuple[int, int]]:
     summary = {name: merge_dataset(data_dir, name, key) for name, key in DATASETS}
     summary[LEDGER_NAME] = (len(FailedLedger(data_dir / LEDGER_NAME)), merge_ledgers(data_dir))
+    merged_parts = merge_invalid(data_dir)
+    summary[INVALID_NAME] = (len(InvalidLedger(data_dir / INVALID_NAME)), merged_parts)
     remove_leftovers(data_dir)
     return summary

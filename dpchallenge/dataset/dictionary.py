@@ -537,6 +537,30 @@ FAILED: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
+# invalid.jsonl: the keys of dpchallenge/ledger.py's InvalidLedger lines, as FAILED.
+INVALID: dict[str, tuple[str, str, str, str]] = {
+    "kind": ("str", "the page the site answered as invalid: `image`", "the crawler", "never"),
+    "id": ("int", "the image id the site has no page for", "the crawler", "never"),
+    "url": (
+        "str",
+        "the site's URL of the page that said so",
+        "the request",
+        "absent on a resolved line",
+    ),
+    "time": (
+        "str",
+        "when the site first said so, ISO 8601 UTC",
+        "the crawler's clock",
+        "absent on a resolved line",
+    ),
+    "resolved": (
+        "bool",
+        "true: a later `-a refresh=1` run got a record for the id; cancels its earlier line",
+        "the crawler; both lines go when the file is compacted at the end of a crawl",
+        "absent on an invalid line",
+    ),
+}
+
 # Export columns of images.parquet (metadata.jsonl, webdataset .json): (from, null when); the
 # meaning is schema.IMAGE_COLUMNS'. "image page" is the images.jsonl record, "results row" the
 # entries.jsonl one (dataset/rows.py joins them).
@@ -729,6 +753,56 @@ PYIQA_DPC_CSV: list[tuple[str, str, str, str, str]] = [
     ("split", "str", "train | val | test (pyiqa's phase names)", "the export's split", "never"),
 ]
 
+# reconcile.csv (`scrapy export reconcile`): (column, type, meaning, from, empty when). "The
+# record" is the image's newest line in images.jsonl (and its parts).
+RECONCILE_CSV: list[tuple[str, str, str, str, str]] = [
+    ("image_id", "int", "the image id of the AVA line", "the AVA file, column 2", "never"),
+    ("ava_challenge_id", "int", "AVA's challenge", "the AVA file, column 15", "never"),
+    (
+        "status",
+        "str",
+        "`found`: a record is written; `invalid`: the site said the id does not exist"
+        " (invalid.jsonl); `failed`: its page failed (failed.jsonl); `not_crawled`: none of these",
+        "the data folder, in that order",
+        "never",
+    ),
+    ("site_challenge_id", "int", "the challenge the image page names", "the record", "not found"),
+    ("ava_votes", "int", "the sum of AVA's ten counts", "the AVA file", "never"),
+    ("site_votes", "int", "the page's Votes today", "the record `votes`", "not found, or null"),
+    (
+        "counts_equal",
+        "bool",
+        "`true` when the page's ten vote counts are AVA's, `false` when they differ",
+        "the record `vote_counts` against the AVA file",
+        "not found, or the page shows no histogram (not logged in, a recent challenge)",
+    ),
+    (
+        "ava_mos",
+        "float",
+        "AVA's MOS, Σ i·nᵢ / Σ nᵢ of its counts, 4 decimals",
+        "the AVA file",
+        "AVA's counts are all 0",
+    ),
+    (
+        "site_mos",
+        "float",
+        "today's MOS, 4 decimals: from the page's counts, else its average",
+        "the record `mos`",
+        "not found, or no score (disqualified)",
+    ),
+    (
+        "has_thumb",
+        "bool",
+        "the thumbnail is stored (the record names it and the image store holds it)",
+        "the record `files` and the image store",
+        "not found",
+    ),
+    ("has_full", "bool", "the full-size file likewise", "the same", "not found"),
+    ("full_sha256", "str", "the full-size file's sha256", "the record `files`", "no full file"),
+    ("full_width", "int", "its width in pixels", "the record `files`", "no full file"),
+    ("full_height", "int", "its height in pixels", "the record `files`", "no full file"),
+]
+
 ITEM_TABLES = (
     ("ChallengeItem", ChallengeItem, CHALLENGE),
     ("EntryItem", EntryItem, ENTRY),
@@ -787,6 +861,10 @@ def missing() -> list[str]:
     problems += _gaps("comments.parquet", image_keys, COMMENT_EXPORT, 2)
     problems += _gaps("metadata.jsonl", _metadata_extra(), METADATA_EXTRA, 3)
     problems += _gaps("failed.jsonl", list(FAILED), FAILED, 4)
+    problems += _gaps("invalid.jsonl", list(INVALID), INVALID, 4)
+    problems += _gaps(
+        "reconcile.csv", [c[0] for c in RECONCILE_CSV], {c[0]: c[1:] for c in RECONCILE_CSV}, 4
+    )
     for title, columns in (
         ("AVA.txt", AVA_TXT),
         ("challenges.txt", CHALLENGES_TXT),
@@ -839,7 +917,8 @@ def generate() -> str:
     )
     lines += _section(
         "images.jsonl",
-        "One line per image page (`ImageItem`); an invalid image id gives no line.",
+        "One line per image page (`ImageItem`); an invalid image id gives no line (invalid.jsonl"
+        " lists it).",
         _item_rows(ImageItem, IMAGE),
     )
     lines += _section(
@@ -861,6 +940,13 @@ def generate() -> str:
         "`DPC_DATA_DIR/failed.jsonl` (in distributed mode one part per worker): each page or file"
         " that failed and has not succeeded since, one line each; a rerun fetches them again.",
         ((name, *entry) for name, entry in FAILED.items()),
+    )
+    lines += _section(
+        "invalid.jsonl",
+        "`DPC_DATA_DIR/invalid.jsonl` (in distributed mode one part per worker, joined by"
+        ' `scrapy merge`): each image id the site answered with its "Invalid IMAGE_ID" page,'
+        " listed once; a rerun does not ask for it again unless `-a refresh=1`.",
+        ((name, *entry) for name, entry in INVALID.items()),
     )
     lines += _section(
         "images.parquet, imagefolder metadata.jsonl, webdataset .json",
@@ -941,6 +1027,14 @@ def generate() -> str:
             for position, (name, *rest) in enumerate(columns, start=1)
         ]
         lines += _section(file_name, intro, rows)
+    lines += _section(
+        "reconcile.csv",
+        "`scrapy export reconcile --ava-txt PATH`: one row per line of the AVA file, in its order,"
+        " with a header; booleans are `true`/`false`, an unknown value an empty cell. Its"
+        " manifest.json sums the rows (counts per status; found: with counts, counts equal,"
+        " challenge differs, median vote change, files).",
+        ((f"{n}: {name}", *rest) for n, (name, *rest) in enumerate(RECONCILE_CSV, start=1)),
+    )
     for file_name, intro, columns in (
         (
             "meta_info/meta_info_AVADataset.csv",

@@ -290,6 +290,41 @@ def galleries_figure(facts: Facts, out: Path, top: int = 30) -> tuple[str, str]:
     return _save(fig, out, "images_per_gallery.png"), caption
 
 
+def ava_mos_pairs(source: Source, ava: AvaTable) -> dict[int, tuple[float, float]]:
+    """image id -> (AVA's MOS from its counts, the image page's MOS) where both are known."""
+    pairs = {}
+    for image_id in sorted(source.images.index.keys() & set(ava.ids.tolist())):
+        record = source.images.get(image_id) or {}
+        counts = ava.get(image_id)[0]
+        if record.get("mos") is not None and sum(counts):
+            then = sum(s * n for s, n in enumerate(counts, 1)) / sum(counts)
+            pairs[image_id] = (then, record["mos"])
+    return pairs
+
+
+def ava_mos_figure(source: Source, ava: AvaTable, out: Path) -> tuple[str, str]:
+    """AVA's MOS against today's, for the AVA images whose page the crawl holds."""
+    pairs = ava_mos_pairs(source, ava).values()
+    then, now = [p[0] for p in pairs], [p[1] for p in pairs]
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    if then:
+        ax.scatter(then, now, s=4, alpha=0.4, color="#4c72b0", linewidths=0)
+        ax.plot([1, 10], [1, 10], color="#8c8c8c", lw=1, ls="--", label="unchanged")
+        change = np.asarray(now) - np.asarray(then)
+        ax.legend(title=f"median change {np.median(change):+.3f}", loc="upper left")
+        ax.set_xlim(1, 10)
+        ax.set_ylim(1, 10)
+    else:
+        _empty(ax, "AVA images with a MOS")
+    ax.set(
+        xlabel="AVA's MOS (its vote counts)",
+        ylabel="MOS on the site today",
+        title=f"AVA's MOS and today's ({len(then):,} images found)",
+    )
+    name = _save(fig, out, "ava_mos_then_and_now.png")
+    return name, "AVA's MOS against today's, for the AVA images found on the site"
+
+
 def page(facts: Facts, source: Source, made: list[tuple[str, str]]) -> str:
     dates = sorted(facts.dates)
     totals = [
@@ -345,6 +380,8 @@ def write_report(data_dir, out, ava_txt: str | None = None) -> list[str]:
             facts.add(build_row(entry, image, challenge, ava.get(image_id) if ava else None))
         made = figures(facts, work, ava.mos_bin_shares() if ava else None)
         made.append(galleries_figure(facts, work))
+        if ava is not None:
+            made.append(ava_mos_figure(source, ava, work))
         (work / "index.html").write_text(page(facts, source, made), encoding="utf-8")
         finish_out(work, out)
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scrapy import signals
 
-from dpchallenge.data.ledger import LEDGER_NAME
+from dpchallenge.data.ledger import INVALID_NAME, LEDGER_NAME
 from dpchallenge.distributed import part_name
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,9 @@ class RunSummary:
             "written: " + (", ".join(f"{n} {k}" for k, n in written.items()) or "nothing"),
             "skipped as done: " + (", ".join(f"{n} {k}" for k, n in skipped.items()) or "none"),
         ]
+        if invalid := stats.get("dpc/images/invalid_id", 0):
+            settled = Path(settings.get("DPC_DATA_DIR")) / part_name(INVALID_NAME, settings)
+            lines.append(f"invalid ids: {invalid} image (the site has no such page; in {settled})")
         if failed:
             still = stats.get("dpc/failed_ledger/entries", 0)
             lines.append(

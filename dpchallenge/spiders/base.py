@@ -19,7 +19,13 @@ from dpchallenge.distributed import distributed
 from dpchallenge.environment import refuse_unknown_settings
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
-from dpchallenge.spiders.arguments import ArgumentError, check_arguments, id_list, truthy
+from dpchallenge.spiders.arguments import (
+    ArgumentError,
+    challenge_id_list,
+    check_arguments,
+    image_id_list,
+    truthy,
+)
 
 logger = logging.getLogger(__name__)
 CUT_SHORT = "end of page"  # what a parser says a page cut short in transit lacks
@@ -27,7 +33,11 @@ CUT_SHORT = "end of page"  # what a parser says a page cut short in transit lack
 
 class DpcSpider(scrapy.Spider):
     # -a name=value: how each is read, and its value when not given.
-    arguments = {"challenge_ids": id_list, "image_ids": id_list, "refresh": truthy}
+    arguments = {
+        "challenge_ids": challenge_id_list,
+        "image_ids": image_id_list,
+        "refresh": truthy,
+    }
     defaults = {"refresh": "0"}
     required: tuple[str, ...] = ()
 
@@ -124,8 +134,10 @@ class DpcSpider(scrapy.Spider):
         """Those of `pages` whose records the dataset files do not hold yet."""
         return pages
 
-    def without_record(self, page: str, record_id) -> None:
-        self.crawler.signals.send_catch_log(page_without_record, kind=page, record_id=record_id)
+    def without_record(self, page: str, record_id, url: str | None = None) -> None:
+        self.crawler.signals.send_catch_log(
+            page_without_record, kind=page, record_id=record_id, url=url
+        )
 
     def parsed(self, page: str, record_id) -> None:
         self.crawler.signals.send_catch_log(page_parsed, kind=page, record_id=record_id)

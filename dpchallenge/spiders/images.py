@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
+from scrapy import signals
+
+from dpchallenge.data.ledger import settled_invalid
 from dpchallenge.data.worklist import done_images, results_row, results_rows
 from dpchallenge.pages import parse_image
 from dpchallenge.pipelines.validation import disqualified_disagreement
@@ -19,6 +23,9 @@ ORDERS = {
     "lowest-first": lambda entries: sorted(entries, key=lambda e: (e[1][1] is None, e[1][1] or 0)),
     "newest-first": lambda entries: sorted(entries, key=lambda e: -(e[1][0] or 0)),
 }
+
+# Image requests the scheduler may hold ahead of the downloader before start() waits for it.
+FEED_AHEAD = 1000
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ class ImagesSpider(ResultsPages):
         super().__init__(*args, **kwargs)
         self.scheduled: set[int] = set()
         self.done: set[int] = set()
+        self.invalid: set[int] = set()  # ids invalid.jsonl settles: not asked again
         self.results_rows: dict[int, tuple] = {}  # image id -> (challenge, avg vote, disqualified)
 
     @property
@@ -51,6 +59,7 @@ class ImagesSpider(ResultsPages):
 
     async def start_pages(self):
         self.done = set() if self.refresh else self.done_images()
+        self.invalid = set() if self.refresh else settled_invalid(self.data_dir, "image")
         if self.image_ids:
             ids = self.image_ids
             self.known_entries(only=set(ids))
@@ -67,22 +76,36 @@ class ImagesSpider(ResultsPages):
                 yield self.page_request(
                     self.history_url(), self.parse_history, "history", None, dont_filter=True
                 )
+        ahead = 0
         for request in self.image_requests(ids):
+            # Scrapy reads start() whole, the reactor waiting, unless start() awaits: 127k ids
+            # to fetch took 20 s to the first request and held every request in memory.
+            if self.crawler.engine.needs_backout():
+                if ahead >= FEED_AHEAD:
+                    await self.crawler.signals.wait_for(signals.scheduler_empty)
+                    ahead = 0
+                else:
+                    await asyncio.sleep(0)
+            ahead += 1
             yield request
 
     def not_done(self, ids) -> list[int]:
         wanted = []
-        skipped = 0
+        skipped = invalid = 0
         for image_id in ids:
             if image_id in self.scheduled:
                 continue
             self.scheduled.add(image_id)
             if image_id in self.done:
                 skipped += 1
+            elif image_id in self.invalid:
+                invalid += 1
             else:
                 wanted.append(image_id)
         if skipped:
             self.crawler.stats.inc_value("dpc/skipped/image_done", skipped)
+        if invalid:
+            self.crawler.stats.inc_value("dpc/skipped/image_invalid", invalid)
         return wanted
 
     def done_images(self) -> set[int]:
@@ -93,7 +116,7 @@ class ImagesSpider(ResultsPages):
         # After the dataset files closed verified: worked out now, the done list is kept for the
         # next start, which then reads no record. The run's sets of every id are let go first,
         # so that their memory holds the list instead of adding to the peak.
-        self.scheduled, self.done, self.results_rows = set(), set(), {}
+        self.scheduled, self.done, self.results_rows, self.invalid = set(), set(), {}, set()
         with contextlib.suppress(OSError):
             self.done_images()
 
@@ -124,7 +147,7 @@ class ImagesSpider(ResultsPages):
         return super().work_left() + [("image", image_id) for image_id in sorted(self.scheduled)]
 
     def not_written(self, pages):
-        done = self.done_images()
+        done = self.done_images() | settled_invalid(self.data_dir, "image")
         pages = super().not_written(pages)
         return [(kind, i) for kind, i in pages if kind != "image" or i not in done]
 
@@ -154,7 +177,7 @@ class ImagesSpider(ResultsPages):
             logger.warning("image %s: invalid id, no record (%s)", image_id, response.url)
             self.expect("images", -1)
             self.expect("files", -len(self.file_kinds))
-            self.without_record("image", image_id)
+            self.without_record("image", image_id, self.image_url(image_id))
             return
         if not result.ok:
             yield from self.page_failed(response, result, "image")
