@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from dpchallenge.arguments import _read_id_file, image_id_list
-from dpchallenge.store import JsonLinesStore
 from harness import median, spread, write_results
 from startup import line, to_first_request
 
+from dpchallenge.data.records import JsonLinesStore
 from dpchallenge.items import Comment, ImageItem
 from dpchallenge.replica import Replica
+from dpchallenge.spiders.arguments import _read_id_file, image_id_list
 
 TARGET_S = 3.0
 TARGET_RATIO = 1.5

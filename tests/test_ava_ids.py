@@ -11,11 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from crawling import ROOT, child_env, crawl_command, finished, run_crawl, start_crawl
-from dpchallenge.arguments import ArgumentError, challenge_id_list, image_id_list
-from dpchallenge.distributed.merge import merge_parts
-from dpchallenge.ledger import InvalidLedger, settled_invalid
 from redis_server import redis_server
 
+from dpchallenge.data.ledger import InvalidLedger, settled_invalid
+from dpchallenge.data.merge import merge_parts
 from dpchallenge.dataset import dictionary
 from dpchallenge.dataset.ava import AvaTable
 from dpchallenge.dataset.dictionary import missing
@@ -23,6 +22,7 @@ from dpchallenge.dataset.reconcile import COLUMNS, found_facts
 from dpchallenge.dataset.report import ava_mos_pairs
 from dpchallenge.dataset.source import Problems, Source
 from dpchallenge.replica import FaultConfig, Replica
+from dpchallenge.spiders.arguments import ArgumentError, challenge_id_list, image_id_list
 
 USER, PASSWORD = "tester", "pw-ava-17"
 SMALL = {"seed": 4, "challenges": 6, "entries": 4}

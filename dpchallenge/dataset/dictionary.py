@@ -537,7 +537,7 @@ FAILED: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
-# invalid.jsonl: the keys of dpchallenge/ledger.py's InvalidLedger lines, as FAILED.
+# invalid.jsonl: the keys of dpchallenge/data/ledger.py's InvalidLedger lines, as FAILED.
 INVALID: dict[str, tuple[str, str, str, str]] = {
     "kind": ("str", "the page the site answered as invalid: `image`", "the crawler", "never"),
     "id": ("int", "the image id the site has no page for", "the crawler", "never"),

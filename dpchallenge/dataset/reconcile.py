@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, settled_invalid
+from dpchallenge.data.records import dataset_paths, head_pattern
 from dpchallenge.dataset.export import finish_out, prepare_out, project_version
 from dpchallenge.dataset.source import DataError, Problems, decode, parts
-from dpchallenge.ledger import LEDGER_NAME, FailedLedger, settled_invalid
-from dpchallenge.store import dataset_paths, head_pattern
 
 COLUMNS = (
     "image_id",

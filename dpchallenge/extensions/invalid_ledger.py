@@ -6,9 +6,9 @@ from pathlib import Path
 
 from scrapy import signals
 
+from dpchallenge.data.ledger import INVALID_NAME, InvalidLedger
 from dpchallenge.distributed import part_name
 from dpchallenge.items import ImageItem
-from dpchallenge.ledger import INVALID_NAME, InvalidLedger
 from dpchallenge.signals import page_without_record
 
 
