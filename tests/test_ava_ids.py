@@ -509,7 +509,7 @@ def test_two_workers_share_an_id_list_and_merge_joins_their_invalid_parts(tmp_pa
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert f"invalid.jsonl: {len(invalid)} records" in done.stdout
+    assert f"invalid.jsonl {len(invalid)}" in done.stdout
     lines = [json.loads(line) for line in (data / "invalid.jsonl").open()]
     assert sorted(line["id"] for line in lines) == sorted(invalid)
     assert not list(data.glob("invalid.*.jsonl"))
