@@ -11,7 +11,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.access.login import log_in
 from dpchallenge.access.secrets import refuse_secret_settings
-from dpchallenge.access.splash import splash_request, splash_url
 from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.data.records import dataset_paths
 from dpchallenge.data.worklist import images_dir_of
@@ -182,6 +181,4 @@ class DpcSpider(scrapy.Spider):
         if (page, record_id) in self.failed_before and not distributed(self.settings):
             kwargs.setdefault("dont_filter", True)  # a paused run's seen-list must not skip it
         kwargs.setdefault("errback", self.request_failed)
-        if splash_url(self.settings):
-            return splash_request(url, callback=callback, meta=meta, **kwargs)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
