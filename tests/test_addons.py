@@ -275,3 +275,21 @@ def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch, 
     assert type(proxied) is ScraperApiDownloadHandler
     assert proxied.key == KEY and proxied.direct_prefixes == (SPLASH,)
     assert type(proxied.fallback(SITE)) is load_object(SCRAPYS)
+
+
+def test_the_spiders_import_nothing_of_splash_scraperapi_or_redis():
+    for path in (PACKAGE / "spiders").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in node.names]
+                for name in filter(None, names):
+                    assert not name.startswith(
+                        (
+                            "dpchallenge.access.splash",
+                            "dpchallenge.access.scraperapi",
+                            "dpchallenge.distributed",
+                            "scrapy_splash",
+                            "scrapy_redis",
+                        )
+                    ), f"{path.name} imports {name}"
