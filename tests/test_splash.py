@@ -7,13 +7,18 @@ import json
 import socket
 
 import pytest
+import scrapy
 from crawling import records, run_crawl
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
 from scrapy.utils.request import RequestFingerprinter
 from standins.splash import MARKER, SplashStandin
 
-from dpchallenge.access.splash import apply_splash_settings
+from dpchallenge.access.splash import SplashAddon, SplashMiddleware, SplashPagesMiddleware
 from dpchallenge.replica import Replica
+from dpchallenge.spiders.results import ResultsSpider
 
 PAGE_PATHS = ("/challenge_history.php", "/challenge_results.php", "/image.php")
 FILES = {
@@ -147,26 +152,41 @@ def test_splash_settings_only_when_set_and_command_line_wins(monkeypatch):
     monkeypatch.delenv("SPLASH_URL", raising=False)
     untouched = Settings({"SPLASH_URL": ""})
     before = json.dumps(untouched.copy_to_dict(), sort_keys=True, default=repr)
-    apply_splash_settings(untouched)
+    with pytest.raises(NotConfigured):
+        SplashAddon().update_settings(untouched)
     assert json.dumps(untouched.copy_to_dict(), sort_keys=True, default=repr) == before
 
     theirs = "dpchallenge.middlewares.bans.BanMiddleware"
     settings = Settings({"DOWNLOADER_MIDDLEWARES": {theirs: 570}}, priority="project")
     settings.set("SPLASH_URL", "http://splash:8050", priority="cmdline")
     settings.set("REQUEST_FINGERPRINTER_CLASS", OwnFingerprinter, priority="cmdline")
-    apply_splash_settings(settings)
+    SplashAddon().update_settings(settings)
     downloader = settings.getdict("DOWNLOADER_MIDDLEWARES")
     assert downloader[theirs] == 570
-    assert downloader["dpchallenge.access.splash.SplashMiddleware"] == 725
+    assert downloader[SplashMiddleware] == 725
     assert settings.get("REQUEST_FINGERPRINTER_CLASS") is OwnFingerprinter
 
     monkeypatch.setenv("SPLASH_URL", "http://splash:8050")
     from_env = Settings()
-    apply_splash_settings(from_env)
+    SplashAddon().update_settings(from_env)
     assert from_env.get("SPLASH_URL") == "http://splash:8050"
-    assert "dpchallenge.access.splash.SplashDeduplicateArgsMiddleware" in from_env.getdict(
-        "SPIDER_MIDDLEWARES"
-    )
+    spider_middlewares = from_env.getdict("SPIDER_MIDDLEWARES")
+    assert any(cls.__name__ == "SplashDeduplicateArgsMiddleware" for cls in spider_middlewares)
+
+
+def test_the_spider_yields_plain_requests_and_the_addon_renders_its_pages():
+    settings = get_project_settings()
+    settings.setdict({"SPLASH_URL": "http://splash:8050"}, priority="cmdline")
+    spider = ResultsSpider.from_crawler(Crawler(ResultsSpider, settings), challenge_ids="5")
+    page = spider.page_request(spider.results_url(5), spider.parse, "results", 5)
+    assert type(page) is scrapy.Request and "splash" not in page.meta
+    image_file = scrapy.Request("http://images.site.test/5.jpg")
+    for request in (page, image_file):
+        SplashPagesMiddleware().process_request(request)
+    assert page.meta["splash"]["endpoint"] == "render.html"
+    assert page.meta["splash"]["args"] == {"url": page.url, "wait": 0, "images": 0}
+    assert page.url == spider.results_url(5)  # the callback sees the site's URL
+    assert "splash" not in image_file.meta
 
 
 def test_robots_crawl_delay_still_spaces_pages_rendered_through_splash(tmp_path):

@@ -1,4 +1,5 @@
-"""ScraperAPI as a download handler (proxy port or HTTP API), its key kept out of everything."""
+"""ScraperAPI as a download handler (proxy port or HTTP API), its key kept out of everything, and
+the add-on that installs it."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from collections.abc import Iterator
 from urllib.parse import quote, quote_plus, urldefrag, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.exceptions import DownloadFailedError, StopDownload, UsageError
+from scrapy.exceptions import DownloadFailedError, NotConfigured, StopDownload, UsageError
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
-from scrapy.utils.misc import build_from_crawler
 
+from dpchallenge.access.handlers import WrappingHandler, install_handler
 from dpchallenge.access.secrets import REDACTED, redact_in_logs, secret
 
 KEY_ENV = "SCRAPERAPI_KEY"
@@ -62,17 +62,19 @@ def scraperapi_settings(settings) -> None:
     settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY", float(concurrency), priority=own)
 
 
-class ScraperApiDownloadHandler:
-    """Scrapy's HTTP/1.1 handler, sending a private copy of each request through ScraperAPI.
+class ScraperApiDownloadHandler(WrappingHandler):
+    """A private copy of each request sent through ScraperAPI by the handler this one replaced
+    (Scrapy's HTTP/1.1 handler unless another was configured).
 
     The request Scrapy holds is never changed: the HTTP cache stores its headers, JOBDIR pickles
     it and the log prints it, so the key goes only on the copy. Without SCRAPERAPI_KEY in the
     environment requests go straight to the site.
     """
 
-    lazy = False
+    fallback_setting = "_SCRAPERAPI_FALLBACK_HANDLERS"  # set by the add-on only
 
     def __init__(self, crawler, inner=None):
+        super().__init__(crawler, inner)
         settings = crawler.settings
         self.key = secret(KEY_ENV)
         self.mode = scraperapi_mode(settings)
@@ -82,7 +84,6 @@ class ScraperApiDownloadHandler:
         # Splash is the user's own renderer: ScraperAPI could not reach it, and Splash fetches
         # the page itself.
         self.direct_prefixes = tuple(url for url in (settings.get("SPLASH_URL"),) if url)
-        self.inner = inner or build_from_crawler(HTTP11DownloadHandler, crawler)
         if self.key:
             credentials = base64.b64encode(f"{PROXY_USER}:{self.key}".encode()).decode()
             self.proxy_authorization = f"Basic {credentials}"
@@ -97,12 +98,16 @@ class ScraperApiDownloadHandler:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def through_scraperapi(self, request: Request) -> bool:
+        return bool(self.key) and not request.url.startswith(self.direct_prefixes)
+
     async def download_request(self, request: Request) -> Response:
-        if not self.key or request.url.startswith(self.direct_prefixes):
-            return await self.inner.download_request(request)
+        inner = self.fallback(request)
+        if not self.through_scraperapi(request):
+            return await inner.download_request(request)
         sent = self.outgoing(request)
         try:
-            response = await self.inner.download_request(sent)
+            response = await inner.download_request(sent)
         except StopDownload as stop:
             if self.mode == "api" and stop.response is not None:
                 stop.response = self.site_response(stop.response, request)
@@ -121,9 +126,6 @@ class ScraperApiDownloadHandler:
             detail = self.scrub(first_line.decode("utf-8", "replace"), sent, request)
             raise ScraperApiFailed(f"ScraperAPI gave up (HTTP {response.status}): {detail}")
         return response
-
-    async def close(self) -> None:
-        await self.inner.close()
 
     def outgoing(self, request: Request) -> Request:
         """The copy that goes to ScraperAPI, with the key and a timeout ScraperAPI can meet."""
@@ -190,3 +192,15 @@ def _texts(error: BaseException | None) -> Iterator[str]:
         yield str(error)
         yield repr(error.args)
         error = error.__cause__ or error.__context__
+
+
+class ScraperApiAddon:
+    """Every request through ScraperAPI when SCRAPERAPI_KEY is in the environment: its handler
+    over the one configured for http and https, and its concurrency."""
+
+    def update_settings(self, settings) -> None:
+        scraperapi_mode(settings)  # a wrong SCRAPERAPI_MODE is refused even without a key
+        if not secret(KEY_ENV):
+            raise NotConfigured
+        scraperapi_settings(settings)
+        install_handler(settings, ScraperApiDownloadHandler)

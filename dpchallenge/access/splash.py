@@ -1,4 +1,5 @@
-"""Optional page rendering through Splash (SPLASH_URL) with scrapy-splash, fitted to Scrapy 2.19."""
+"""Optional page rendering through Splash (SPLASH_URL) with scrapy-splash, fitted to Scrapy 2.19,
+and the add-on that installs it: the spiders' page requests rendered by render.html."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 
 import scrapy.utils.url
 from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.exceptions import NotConfigured
 from scrapy.settings.default_settings import REQUEST_FINGERPRINTER_CLASS
 from scrapy.utils.misc import load_object
 from w3lib.url import canonicalize_url
@@ -87,12 +90,23 @@ class SplashDeduplicateArgsMiddleware(scrapy_splash.SplashDeduplicateArgsMiddlew
             yield self._processed(item)
 
 
-DOWNLOADER_MIDDLEWARES = {
-    f"{__name__}.SplashCookiesMiddleware": 723,
-    f"{__name__}.SplashMiddleware": 725,
-    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
-}
-SPIDER_MIDDLEWARES = {f"{__name__}.SplashDeduplicateArgsMiddleware": 100}
+class SplashPagesMiddleware:
+    """Turns the spiders' page requests (those with `dpc_page`) into render.html requests, as
+    scrapy-splash's SplashRequest makes them; the callback sees the site's own URL. The login,
+    robots.txt and the image files stay direct."""
+
+    def process_request(self, request, spider=None):
+        if request.meta.get("dpc_page") and "splash" not in request.meta:
+            request.meta.update(render_meta(request.url))
+
+
+def render_meta(url: str) -> dict:
+    """What a SplashRequest for render.html carries in its meta."""
+    meta = scrapy_splash.SplashRequest(url, endpoint=ENDPOINT, args=dict(RENDER_ARGS)).meta
+    # As scrapy-splash's spider middleware leaves the requests it saw: the request, and so its
+    # HTTP cache key, are those of a SplashRequest the spider yielded.
+    meta["splash"]["_replaced_args"] = []
+    return meta
 
 
 def splash_url(settings) -> str:
@@ -103,39 +117,40 @@ def splash_url(settings) -> str:
     return str(value).strip()
 
 
-def apply_splash_settings(settings) -> None:
-    """Configure scrapy-splash as its README says, only when SPLASH_URL is set (see SplashAddon).
+class SplashAddon:
+    """Pages rendered through Splash (scrapy-splash's render.html) when SPLASH_URL is set.
 
-    As an add-on does, a user's settings win: the middlewares join DOWNLOADER_MIDDLEWARES /
-    SPIDER_MIDDLEWARES at whatever priority those have (an entry already there for the same class
-    keeps its order, or None to turn it off), and SPLASH_URL and the fingerprinter are set at
-    add-on priority, below the project's, a spider's and the command line's settings.
+    scrapy-splash configured as its README says, a user's settings winning: a middleware already
+    named (even as None, to turn it off) keeps its order, and SPLASH_URL and the fingerprinter
+    are set at add-on priority, below the project's, a spider's and the command line's.
     scrapy-splash 0.11.1 deprecates SplashAwareDupeFilter and SplashAwareFSCacheStorage in favour
     of its fingerprinter, which Scrapy's own dupefilter and HTTP cache storage use, so
     DUPEFILTER_CLASS and HTTPCACHE_STORAGE stay as they are.
     """
-    url = splash_url(settings)
-    if not url:
-        return
-    if settings.get("SPLASH_URL") != url:
-        settings.set("SPLASH_URL", url, priority="addon")
-    for name, components in (
-        ("DOWNLOADER_MIDDLEWARES", DOWNLOADER_MIDDLEWARES),
-        ("SPIDER_MIDDLEWARES", SPIDER_MIDDLEWARES),
-    ):
-        merged = settings.getdict(name)
-        present = {load_object(key) for key in merged}
-        for path, order in components.items():
-            if load_object(path) not in present:
-                merged[path] = order
-        settings.set(name, merged, priority=settings.getpriority(name) or 0)
-    current = load_object(settings.get("REQUEST_FINGERPRINTER_CLASS"))
-    if current not in (load_object(FINGERPRINTER), load_object(REQUEST_FINGERPRINTER_CLASS)):
-        # Another feature's fingerprinter stays in use, under the Splash-aware one.
-        settings.set("SCRAPY_SPLASH_REQUEST_FINGERPRINTER_BASE_CLASS", current, priority="addon")
-    settings.set("REQUEST_FINGERPRINTER_CLASS", FINGERPRINTER, priority="addon")
 
+    downloader_middlewares = {
+        SplashPagesMiddleware: 722,
+        SplashCookiesMiddleware: 723,
+        SplashMiddleware: 725,
+        HttpCompressionMiddleware: 810,
+    }
+    spider_middlewares = {SplashDeduplicateArgsMiddleware: 100}
 
-def splash_request(url: str, **kwargs) -> scrapy_splash.SplashRequest:
-    """A page request rendered by Splash's render.html; the callback sees the site's own URL."""
-    return scrapy_splash.SplashRequest(url, endpoint=ENDPOINT, args=dict(RENDER_ARGS), **kwargs)
+    def update_settings(self, settings) -> None:
+        url = splash_url(settings)
+        if not url:
+            raise NotConfigured
+        if settings.get("SPLASH_URL") != url:
+            settings.set("SPLASH_URL", url, priority="addon")
+        for name, components in (
+            ("DOWNLOADER_MIDDLEWARES", self.downloader_middlewares),
+            ("SPIDER_MIDDLEWARES", self.spider_middlewares),
+        ):
+            for cls, order in components.items():
+                settings.setdefault_in_component_priority_dict(name, cls, order)
+        current = load_object(settings.get("REQUEST_FINGERPRINTER_CLASS"))
+        if current not in (load_object(FINGERPRINTER), load_object(REQUEST_FINGERPRINTER_CLASS)):
+            # Another feature's fingerprinter stays in use, under the Splash-aware one.
+            base = "SCRAPY_SPLASH_REQUEST_FINGERPRINTER_BASE_CLASS"
+            settings.set(base, current, priority="addon")
+        settings.set("REQUEST_FINGERPRINTER_CLASS", FINGERPRINTER, priority="addon")

@@ -6,10 +6,11 @@ import asyncio
 import time
 import uuid
 
+from dpchallenge.access.handlers import WrappingHandler
 from dpchallenge.access.scraperapi import ScraperApiDownloadHandler
 from dpchallenge.distributed import distributed, worker_name
 from dpchallenge.distributed.fleet import Fleet
-from dpchallenge.middlewares.crawl_delay import site_netloc
+from dpchallenge.middlewares.crawl_delay import CrawlDelayMiddleware, site_netloc
 
 # From the handler to the site a request takes more or less time than the one before it: a
 # few ms, and on a loaded machine up to 25 ms (seen in CI: a 45 ms gap for a 50 ms delay with
@@ -21,18 +22,26 @@ LATE_SECONDS = 0.005
 PLACE_POLL_SECONDS = 0.05
 
 
-class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
-    """Reserved here, as the request leaves, not in a middleware: a worker's own slot delay
-    comes after the middlewares and would let two workers' requests bunch up."""
+class FleetPacedDownloadHandler(WrappingHandler):
+    """Paces the handler it replaced (ScraperAPI's when that add-on is on, else Scrapy's).
+
+    Reserved here, as the request leaves, not in a middleware: a worker's own slot delay comes
+    after the middlewares and would let two workers' requests bunch up."""
+
+    fallback_setting = "_DPC_FLEET_FALLBACK_HANDLERS"  # set by the add-on only
 
     def __init__(self, crawler, inner=None):
         super().__init__(crawler, inner)
-        self.crawler = crawler
         settings = crawler.settings
+        self.default_timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         self.fleet = None
         if distributed(settings):
             name = crawler.spidercls.name
             self.fleet = Fleet(settings.get("REDIS_URL"), name, worker_name(settings))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
 
     def delay_for(self, request) -> tuple[str, float]:
         """The host's slot and its delay: the worker's own, at least robots.txt's Crawl-delay."""
@@ -40,18 +49,22 @@ class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         delay = slot.delay if slot is not None else self.crawler.settings.getfloat("DOWNLOAD_DELAY")
-        for middleware in downloader.middleware.middlewares:
-            floors = getattr(middleware, "floors", None)
-            if floors:
-                delay = max(delay, floors.get(site_netloc(request), 0.0))
+        crawl_delay = self.crawler.get_downloader_middleware(CrawlDelayMiddleware)
+        if crawl_delay is not None:
+            delay = max(delay, crawl_delay.floors.get(site_netloc(request), 0.0))
         return key, delay
 
     async def download_request(self, request):
-        if self.fleet is not None and self.key and not request.url.startswith(self.direct_prefixes):
-            return await self.through_a_place(request)
-        return await self.paced(request)
+        inner = self.fallback(request)
+        if (
+            self.fleet is not None
+            and isinstance(inner, ScraperApiDownloadHandler)
+            and inner.through_scraperapi(request)
+        ):
+            return await self.through_a_place(inner, request)
+        return await self.paced(inner, request)
 
-    async def through_a_place(self, request):
+    async def through_a_place(self, inner, request):
         """Through ScraperAPI the politeness is its concurrency, fleet-wide (its many addresses
         are not the site's one)."""
         token = f"{self.fleet.worker}:{uuid.uuid4().hex}"
@@ -60,11 +73,11 @@ class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
         while not self.fleet.take_place(token, places, longest):
             await asyncio.sleep(PLACE_POLL_SECONDS)
         try:
-            return await super().download_request(request)
+            return await inner.download_request(request)
         finally:
             self.fleet.free_place(token)
 
-    async def paced(self, request):
+    async def paced(self, inner, request):
         if self.fleet is not None and not request.meta.get("dont_obey_robotstxt"):
             key, delay = self.delay_for(request)
             while delay > 0:
@@ -75,4 +88,4 @@ class FleetPacedDownloadHandler(ScraperApiDownloadHandler):
                 if time.monotonic() - turn <= LATE_SECONDS:
                     break
                 self.crawler.stats.inc_value("dpc/fleet/late_turns")
-        return await super().download_request(request)
+        return await inner.download_request(request)

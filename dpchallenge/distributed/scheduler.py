@@ -13,6 +13,8 @@ class FleetScheduler(Scheduler):
     """Requests are popped without acknowledgement; the in-flight note lets the fleet recover
     a killed worker's pages. Stats are counted without scrapy-redis's deprecated spider=."""
 
+    shared = True  # the seen-set is the fleet's: a spider lets it filter every page
+
     @classmethod
     def from_crawler(cls, crawler):
         scheduler = super().from_crawler(crawler)

@@ -11,11 +11,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.access.login import log_in
 from dpchallenge.access.secrets import refuse_secret_settings
-from dpchallenge.access.splash import splash_request, splash_url
 from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, now_utc
 from dpchallenge.data.records import dataset_paths
 from dpchallenge.data.worklist import images_dir_of
-from dpchallenge.distributed import distributed
 from dpchallenge.environment import refuse_unknown_settings
 from dpchallenge.pipelines.media import image_slot_settings
 from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
@@ -189,11 +187,15 @@ class DpcSpider(scrapy.Spider):
             page_failed, kind=page, record_id=record_id, url=url, reason=reason
         )
 
+    def seen_list_shared(self) -> bool:
+        """Whether other crawlers share this one's seen-list (then it alone keeps a page from
+        being fetched twice)."""
+        engine = self.crawler.engine
+        return bool(getattr(engine and engine.scheduler, "shared", False))
+
     def page_request(self, url: str, callback, page: str, record_id, **kwargs) -> scrapy.Request:
         meta = {"dpc_page": page, "dpc_id": record_id, **kwargs.pop("meta", {})}
-        if (page, record_id) in self.failed_before and not distributed(self.settings):
+        if (page, record_id) in self.failed_before and not self.seen_list_shared():
             kwargs.setdefault("dont_filter", True)  # a paused run's seen-list must not skip it
         kwargs.setdefault("errback", self.request_failed)
-        if splash_url(self.settings):
-            return splash_request(url, callback=callback, meta=meta, **kwargs)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
