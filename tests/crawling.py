@@ -53,7 +53,10 @@ def crawl_command(
 
 
 def child_env(extra: dict | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV and not k.startswith("DPC_")}
+    # Scrapy's get_project_settings() in the test process sets SCRAPY_SETTINGS_MODULE, which
+    # would make a child in another folder find the project without its scrapy.cfg.
+    inherited = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    env = {k: v for k, v in inherited.items() if k not in SECRET_ENV and not k.startswith("DPC_")}
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra or {})
     return env

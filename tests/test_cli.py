@@ -133,7 +133,7 @@ def test_merge_says_what_it_did_in_one_line_and_leaves_no_worker_files(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines() == [
         f"scrapy merge: 3 part(s) merged in {data}; records: challenges.jsonl 0, "
-        "entries.jsonl 1, images.jsonl 2, failed.jsonl 0"
+        "entries.jsonl 1, images.jsonl 2, failed.jsonl 0, invalid.jsonl 0"
     ]
     merged = {r["image_id"]: r["crawled_at"] for r in records(data / "images.jsonl", "image_id")}
     assert merged == {1: new, 2: old}
