@@ -9,12 +9,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dpchallenge.access.login import login_refusal
+from dpchallenge.data.layout import (
+    CHALLENGES,
+    DATASETS,
+    IMAGES,
+    LOCK_FILE,
+    SITE_FILE,
+    data_dir_of,
+    distributed,
+    worker_lock,
+    worker_name,
+)
 from dpchallenge.data.records import read_records
-from dpchallenge.distributed import distributed, worker_name
 
-SITE_FILE = "site.json"
-LOCK_FILE = ".lock"
-RECORD_FILES = (("challenges.jsonl", "challenge_id"), ("images.jsonl", "image_id"))
+RECORD_FILES = ((CHALLENGES, DATASETS[CHALLENGES]), (IMAGES, DATASETS[IMAGES]))
 
 
 class RefusedToStart(Exception):
@@ -77,7 +85,7 @@ class DataFolder:
             outside = "a crawl outside distributed mode (or a merge) is writing"
             self._lock(LOCK_FILE, fcntl.LOCK_SH, outside)
             named = f"another worker named {self.worker} is writing"
-            self._lock(f"{LOCK_FILE}.{self.worker}", fcntl.LOCK_EX, named)
+            self._lock(worker_lock(self.worker), fcntl.LOCK_EX, named)
         found = recorded_site(self.data_dir)
         self.check_site(found)
         if found is None:
@@ -124,6 +132,6 @@ def preflight(settings) -> DataFolder:
     if jobdir := settings.get("JOBDIR"):
         writable_folder(Path(jobdir), "JOBDIR")
     worker = worker_name(settings) if distributed(settings) else None
-    folder = DataFolder(Path(settings.get("DPC_DATA_DIR")), settings.get("DPC_BASE_URL"), worker)
+    folder = DataFolder(data_dir_of(settings), settings.get("DPC_BASE_URL"), worker)
     folder.claim()
     return folder

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dpchallenge.data.files import append_line, write_atomically
+from dpchallenge.data.layout import FAILED
 
 logger = logging.getLogger(__name__)
-LEDGER_NAME = "failed.jsonl"
+LEDGER_NAME = FAILED  # the name other modules knew it by
 
 
 def now_utc() -> str:

@@ -14,8 +14,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
-from dpchallenge.pipelines.media import IMAGE_SLOT
+from dpchallenge.data.settled import settled_by
+from dpchallenge.middlewares.crawl_delay import IMAGE_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +68,10 @@ class ProgressTracker:
         self.samples: dict[str, deque[tuple[float, int]]] = {s: deque() for s in STAGES}
 
     def count(self, item) -> None:
-        if isinstance(item, ChallengeItem):
-            self.scraped["challenges"] += 1
-        elif isinstance(item, EntryItem):
-            self.scraped["entries"] += 1
-            files = (item.thumbnail_path, item.thumbnail_error, item.image_path, item.image_error)
-            self.scraped["files"] += sum(1 for f in files if f)
-        elif isinstance(item, ImageItem):
-            self.scraped["images"] += 1
-            self.scraped["files"] += len(item.files)
+        settled = settled_by(item)
+        if settled.stage is not None:
+            self.scraped[settled.stage] += 1
+            self.scraped["files"] += len(settled.files)
 
     def done(self, stage: str, stats) -> int:
         failed = stats.get_value(FAILED[stage], 0) if stage in FAILED else 0
