@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dpchallenge.data.layout import FILE_KINDS
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 
 # File failures that another fetch would not mend: the record is final without the file.
@@ -49,28 +50,44 @@ class Settled:
         return any(outcome.failed for outcome in self.files)
 
 
-def entry_files(item: EntryItem) -> tuple[FileOutcome, ...]:
-    """The files a results row was stored with: its thumbnail whenever it has a URL, its
-    full-size file when this run asked for it (it then has a path or an error)."""
-    outcomes = []
-    for kind, (url_field, path_field, error_field) in ENTRY_FILE_FIELDS.items():
-        url, path, error = (getattr(item, f) for f in (url_field, path_field, error_field))
-        if url if kind == "thumb" else (path or error):
-            outcomes.append(FileOutcome(kind, item.image_id, url, path, error))
-    return tuple(outcomes)
+@dataclass(frozen=True)
+class AskedFiles:
+    """The kinds of file a run stores with each image record and with each results row."""
+
+    image: frozenset[str] = frozenset({"thumb"})
+    entry: frozenset[str] = frozenset({"thumb"})
+
+    @classmethod
+    def of(cls, spider) -> AskedFiles:
+        image = frozenset(getattr(spider, "file_kinds", {"thumb"}))
+        return cls(image, frozenset(getattr(spider, "entry_file_kinds", image)))
 
 
-def settled_by(item) -> Settled:
+def outcomes(item, kinds: frozenset[str], stored: dict[str, dict]) -> tuple[FileOutcome, ...]:
+    """Each asked kind the record has a URL for: stored, known absent or failed. A kind not
+    asked for is not this run's work, though the record may keep a file from an earlier run."""
+    found = []
+    for kind in FILE_KINDS:
+        url = getattr(item, IMAGE_URL_FIELDS[kind])
+        if kind in kinds and url:
+            got = stored.get(kind, {})
+            found.append(FileOutcome(kind, item.image_id, url, got.get("path"), got.get("error")))
+    return tuple(found)
+
+
+def settled_by(item, asked: AskedFiles) -> Settled:
     if isinstance(item, ChallengeItem):
         page = ("results", item.challenge_id)
         return Settled("challenges", page, page)
     if isinstance(item, EntryItem):
-        return Settled("entries", None, ("results", item.challenge_id), entry_files(item))
+        stored = {
+            kind: {"path": getattr(item, fields[1]), "error": getattr(item, fields[2])}
+            for kind, fields in ENTRY_FILE_FIELDS.items()
+        }
+        files = outcomes(item, asked.entry, stored)
+        return Settled("entries", None, ("results", item.challenge_id), files)
     if isinstance(item, ImageItem):
-        files = tuple(
-            FileOutcome(f["kind"], item.image_id, f.get("url"), f.get("path"), f.get("error"))
-            for f in item.files or []
-        )
+        files = outcomes(item, asked.image, {f.get("kind"): f for f in item.files or []})
         page = ("image", item.image_id)
         return Settled("images", page, page, files)
     return Settled(None, None, None)

@@ -16,7 +16,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 from dpchallenge.data.layout import distributed, worker_name
-from dpchallenge.data.settled import settled_by
+from dpchallenge.data.settled import AskedFiles, settled_by
 from dpchallenge.distributed.fleet import Fleet
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
 
@@ -31,6 +31,7 @@ class FleetWorker:
         self.fleet_finished = False
         self.crawl_keys: tuple[str, str] = ("", "")
         self._beat: asyncio.TimerHandle | None = None
+        self.asked = AskedFiles()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -52,6 +53,7 @@ class FleetWorker:
     def spider_opened(self, spider):
         settings = self.crawler.settings
         self.fleet = Fleet(settings.get("REDIS_URL"), spider.name, worker_name(settings))
+        self.asked = AskedFiles.of(spider)
         self.beat()
         self.crawler.stats.set_value("dpc/fleet/worker", self.fleet.worker)
         # This worker's own pages from a run that was killed (a restart may reuse its name).
@@ -96,7 +98,7 @@ class FleetWorker:
     def item_scraped(self, item, response=None, spider=None):
         """A page done; one whose file failed is settled, so the sweep does not queue it forever
         (it is in the failed ledger for the next run)."""
-        settled = settled_by(item)
+        settled = settled_by(item, self.asked)
         if settled.files_failed:
             self.fleet.settle(*settled.files_page)
         elif settled.page is not None:

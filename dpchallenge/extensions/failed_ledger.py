@@ -8,7 +8,7 @@ from scrapy import signals
 
 from dpchallenge.data.layout import FAILED, part_name
 from dpchallenge.data.ledger import FailedLedger
-from dpchallenge.data.settled import settled_by
+from dpchallenge.data.settled import AskedFiles, settled_by
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
 
 
@@ -18,6 +18,7 @@ class FailedLedgerExtension:
         data_dir = Path(crawler.settings.get("DPC_DATA_DIR"))
         self.path = data_dir / part_name(FAILED, crawler.settings)
         self.ledger: FailedLedger | None = None
+        self.asked = AskedFiles()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -32,6 +33,7 @@ class FailedLedgerExtension:
 
     def spider_opened(self, spider):
         self.ledger = FailedLedger(self.path)
+        self.asked = AskedFiles.of(spider)
 
     def spider_closed(self, spider, reason):
         if self.ledger is not None:
@@ -46,7 +48,7 @@ class FailedLedgerExtension:
         self.ledger.succeeded(kind, record_id)
 
     def item_scraped(self, item, response=None, spider=None):
-        settled = settled_by(item)
+        settled = settled_by(item, self.asked)
         if settled.page is not None:
             self.ledger.succeeded(*settled.page)
         for outcome in settled.files:
