@@ -8,17 +8,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dpchallenge.access.login import login_refusal
 from dpchallenge.data.layout import (
     CHALLENGES,
     DATASETS,
     IMAGES,
     LOCK_FILE,
     SITE_FILE,
-    data_dir_of,
-    distributed,
     worker_lock,
-    worker_name,
 )
 from dpchallenge.data.records import read_records
 
@@ -117,21 +113,3 @@ class DataFolder:
         for fd in self._lock_fds:
             os.close(fd)
         self._lock_fds = []
-
-
-def preflight(settings) -> DataFolder:
-    """Every check a crawl passes before its first request; raises RefusedToStart (or
-    UsageError for a setting)."""
-    # imported here: Scrapy loads every project command for each command, and this brings
-    # Scrapy's HTTP and TLS stack (0.3 s), which the dataset commands do not need
-    from dpchallenge.access.scraperapi import scraperapi_mode
-
-    scraperapi_mode(settings)  # its add-on checks it only once the crawl has begun
-    if refusal := login_refusal(settings):
-        raise RefusedToStart(refusal)
-    if jobdir := settings.get("JOBDIR"):
-        writable_folder(Path(jobdir), "JOBDIR")
-    worker = worker_name(settings) if distributed(settings) else None
-    folder = DataFolder(data_dir_of(settings), settings.get("DPC_BASE_URL"), worker)
-    folder.claim()
-    return folder
