@@ -145,3 +145,21 @@ class ImageItem:
     galleries: list[dict] | None = None
     url: str | None = None
     crawled_at: str | None = None
+
+
+def entry_disqualified(entry) -> bool | None:
+    """What a results row (an EntryItem or its entries.jsonl record) says about disqualification."""
+    record = entry if isinstance(entry, dict) else vars(entry)
+    if record.get("disqualified") is not None:
+        return record["disqualified"]
+    return False if record.get("place") is not None else None
+
+
+def disqualified_disagreement(image: ImageItem, entry) -> str | None:
+    """A flag name when the image page and its results row disagree on disqualification."""
+    if entry is None or image.disqualified is None:
+        return None
+    row = entry_disqualified(entry)
+    if row is None or row == image.disqualified:
+        return None
+    return "disqualified_disagrees_with_entry"

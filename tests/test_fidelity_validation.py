@@ -6,12 +6,14 @@ import pytest
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
-from dpchallenge.pipelines.validation import (
-    ValidationPipeline,
+from dpchallenge.items import (
+    ChallengeItem,
+    EntryItem,
+    ImageItem,
     disqualified_disagreement,
     entry_disqualified,
 )
+from dpchallenge.pipelines.validation import ValidationPipeline
 
 
 @pytest.fixture

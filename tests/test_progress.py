@@ -23,6 +23,7 @@ from crawling import ROOT, child_env, crawl_command, run_crawl
 from scrapy.core.downloader import Slot
 from scrapy.utils.test import get_crawler
 
+from dpchallenge.data.settled import AskedFiles
 from dpchallenge.extensions.progress import (
     FILES,
     PAGES,
@@ -59,7 +60,11 @@ class Stats:
 
 
 def images(count: int, files: int = 1) -> list[ImageItem]:
-    return [ImageItem(image_id=i, files=[{"kind": "thumb"}] * files) for i in range(count)]
+    url = "https://images.example/t.jpg" if files else None
+    return [
+        ImageItem(image_id=i, thumbnail_url=url, files=[{"kind": "thumb"}] * files)
+        for i in range(count)
+    ]
 
 
 def run_steadily(tracker, clock, stats, items, per_second: float, tick: float = 1.0):
@@ -78,16 +83,19 @@ def stage(snapshot, name):
     return next(f for f in snapshot.stages if f.stage == name)
 
 
-def test_records_count_towards_their_stage_and_their_files():
-    tracker = ProgressTracker(Clock())
+def test_records_count_towards_their_stage_and_the_files_their_run_asks_for():
+    tracker = ProgressTracker(Clock(), AskedFiles(image=frozenset({"thumb", "full"})))
     tracker.count(ChallengeItem(challenge_id=1))
-    tracker.count(EntryItem(image_id=1, thumbnail_path="thumbs/1.jpg"))
+    tracker.count(EntryItem(image_id=1, thumbnail_url="t/1.jpg", thumbnail_path="thumbs/1.jpg"))
     tracker.count(EntryItem(image_id=2, thumbnail_url=None))
-    tracker.count(ImageItem(image_id=1, files=[{"kind": "thumb"}, {"kind": "full"}]))
+    # refused (a foreign host): neither path nor error, still this run's work, and done with
+    tracker.count(EntryItem(image_id=3, thumbnail_url="t/3.jpg", image_url="f/3.jpg"))
+    both = {"thumbnail_url": "t/1.jpg", "image_url": "f/1.jpg"}
+    tracker.count(ImageItem(image_id=1, files=[{"kind": "thumb"}, {"kind": "full"}], **both))
     tracker.count(ImageItem(image_id=2))
     snapshot = tracker.snapshot(Stats(), NO_DELAY)
     done = {f.stage: f.done for f in snapshot.stages}
-    assert done == {"challenges": 1, "entries": 2, "images": 2, "files": 3}
+    assert done == {"challenges": 1, "entries": 3, "images": 2, "files": 4}
 
 
 def test_without_delay_the_eta_is_what_is_left_at_the_recent_rate():
@@ -141,7 +149,7 @@ def test_slot_concurrency_does_not_divide_the_delay_floor():
     clock = Clock()
     tracker = ProgressTracker(clock)
     stats = Stats(dpc__expected__files=10)
-    tracker.count(EntryItem(image_id=1, thumbnail_path="thumbs/1.jpg"))
+    tracker.count(EntryItem(image_id=1, thumbnail_url="t/1.jpg", thumbnail_path="thumbs/1.jpg"))
     assert stage(tracker.snapshot(stats, {FILES: 0.25}), "files").eta == pytest.approx(9 * 0.25)
 
 
@@ -457,3 +465,23 @@ def test_on_a_terminal_bars_show_and_scrapy_s_log_lines_stay_whole(tmp_path):
     assert any(f"progress (final): images {images}/{images} (100%)" in line for line in logged)
     bars = [line for line in screen if re.match(r"(images|files) +\d+%\|", line)]
     assert any(line.startswith("images     100%|") for line in bars), screen[-20:]
+
+
+def test_with_full_res_every_stage_reaches_its_total_and_kept_files_do_not_count(tmp_path):
+    """With full_res each entry stores two files: the progress counts both, as the spider
+    expects; an images run after it asks for thumbnails only, and the full-size files its
+    records keep from the first run are not this run's work."""
+    with Replica(seed=11, challenges=4, entries=6) as replica:
+        site = replica.site
+        first = run_crawl("challenges", replica, tmp_path, "full_res=1", settings=PROGRESS_LOG)
+        then = run_crawl("images", replica, tmp_path, settings=PROGRESS_LOG)
+    entries = site.expected_entries()
+    final = progress_lines(first.log)[-1]
+    assert final.final, first.log[-3000:]
+    assert all(done == total for done, total in final.stages.values()), final.stages
+    assert final.stages["files"][0] == sum(
+        bool(e["thumbnail_url"]) + bool(e["image_url"]) for e in entries
+    )
+    final = progress_lines(then.log)[-1]
+    assert final.final, then.log[-3000:]
+    assert all(done == total for done, total in final.stages.values()), final.stages

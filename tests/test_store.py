@@ -85,7 +85,7 @@ def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_d
     def title(record):
         return (record["title"],)
 
-    assert file_facts(path, "image_id", "v", title) == {1: ("t1",), 2: ("t2",)}
+    assert file_facts(path, "image_id", "v", title)[0] == {1: ("t1",), 2: ("t2",)}
     assert (tmp_path / ".images.jsonl.v.facts").exists()
     decoded = []
     real_loads = facts_module.json.loads
@@ -94,12 +94,12 @@ def test_record_facts_are_cached_for_the_verified_lines_and_only_new_lines_are_d
     )
     with path.open("ab") as handle:  # a later run's appends, then a crash mid-line
         handle.write(b'{"image_id": 3, "title": "t3"}\n{"image_id": 4, "tit')
-    assert file_facts(path, "image_id", "v", title) == {1: ("t1",), 2: ("t2",), 3: ("t3",)}
+    assert file_facts(path, "image_id", "v", title)[0] == {1: ("t1",), 2: ("t2",), 3: ("t3",)}
     records_decoded = {bytes(line)[:15] for line in decoded if isinstance(line, bytes)}
     assert records_decoded == {b'{"image_id": 3,'}, "only the appended whole line is decoded"
     path.write_bytes(b'{"image_id": 9, "title": "t9"}\n')  # replaced (a compaction, a merge)
-    assert file_facts(path, "image_id", "v", title) == {9: ("t9",)}
-    assert file_facts(path, "image_id", "other version", title) == {9: ("t9",)}
+    assert file_facts(path, "image_id", "v", title)[0] == {9: ("t9",)}
+    assert file_facts(path, "image_id", "other version", title)[0] == {9: ("t9",)}
 
 
 def test_the_done_list_is_kept_while_the_records_and_the_store_s_folders_stay_as_they_were(

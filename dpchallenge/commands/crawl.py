@@ -5,12 +5,15 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from dpchallenge.data.folder import RefusedToStart, preflight
+from dpchallenge.access.login import login_refusal
+from dpchallenge.data.folder import DataFolder, RefusedToStart, writable_folder
+from dpchallenge.data.layout import data_dir_of, distributed, worker_name
 from dpchallenge.extensions.run_summary import RunSummary
 from dpchallenge.spiders.arguments import ArgumentError, check_arguments
 
@@ -26,6 +29,24 @@ STARTUP_LISTINGS = {
     "scrapy.middleware": "Enabled %(componentname)ss:",
     "scrapy.crawler": "Overridden settings:",
 }
+
+
+def preflight(settings) -> DataFolder:
+    """Every check a crawl passes before its first request; raises RefusedToStart (or
+    UsageError for a setting)."""
+    # imported here: Scrapy loads every project command for each command, and this brings
+    # Scrapy's HTTP and TLS stack (0.3 s), which the dataset commands do not need
+    from dpchallenge.access.scraperapi import scraperapi_mode
+
+    scraperapi_mode(settings)  # its add-on checks it only once the crawl has begun
+    if refusal := login_refusal(settings):
+        raise RefusedToStart(refusal)
+    if jobdir := settings.get("JOBDIR"):
+        writable_folder(Path(jobdir), "JOBDIR")
+    worker = worker_name(settings) if distributed(settings) else None
+    folder = DataFolder(data_dir_of(settings), settings.get("DPC_BASE_URL"), worker)
+    folder.claim()
+    return folder
 
 
 class DebugLevel(logging.Filter):

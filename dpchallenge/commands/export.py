@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
+from dpchallenge.data.layout import image_store
 from dpchallenge.dataset.source import DataError, OutRefused
 from dpchallenge.dataset.splits import parse_fractions
 
@@ -22,7 +23,7 @@ def exports():
 
 def data_paths(settings) -> tuple[Path, Path]:
     data_dir = Path(settings.get("DPC_DATA_DIR") or "data")
-    store = settings.get("IMAGES_STORE") or str(data_dir / "images")
+    store = image_store(settings, data_dir)
     if "://" in store:
         raise DataError(f"IMAGES_STORE {store}: the exports read a local image store only")
     return data_dir, Path(store)

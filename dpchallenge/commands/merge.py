@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from dpchallenge.data.folder import LOCK_FILE
+from dpchallenge.data.layout import LOCK_FILE
 from dpchallenge.data.merge import merge_parts
 
 

@@ -8,13 +8,17 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dpchallenge.access.login import login_refusal
+from dpchallenge.data.layout import (
+    CHALLENGES,
+    DATASETS,
+    IMAGES,
+    LOCK_FILE,
+    SITE_FILE,
+    worker_lock,
+)
 from dpchallenge.data.records import read_records
-from dpchallenge.distributed import distributed, worker_name
 
-SITE_FILE = "site.json"
-LOCK_FILE = ".lock"
-RECORD_FILES = (("challenges.jsonl", "challenge_id"), ("images.jsonl", "image_id"))
+RECORD_FILES = ((CHALLENGES, DATASETS[CHALLENGES]), (IMAGES, DATASETS[IMAGES]))
 
 
 class RefusedToStart(Exception):
@@ -77,7 +81,7 @@ class DataFolder:
             outside = "a crawl outside distributed mode (or a merge) is writing"
             self._lock(LOCK_FILE, fcntl.LOCK_SH, outside)
             named = f"another worker named {self.worker} is writing"
-            self._lock(f"{LOCK_FILE}.{self.worker}", fcntl.LOCK_EX, named)
+            self._lock(worker_lock(self.worker), fcntl.LOCK_EX, named)
         found = recorded_site(self.data_dir)
         self.check_site(found)
         if found is None:
@@ -109,21 +113,3 @@ class DataFolder:
         for fd in self._lock_fds:
             os.close(fd)
         self._lock_fds = []
-
-
-def preflight(settings) -> DataFolder:
-    """Every check a crawl passes before its first request; raises RefusedToStart (or
-    UsageError for a setting)."""
-    # imported here: Scrapy loads every project command for each command, and this brings
-    # Scrapy's HTTP and TLS stack (0.3 s), which the dataset commands do not need
-    from dpchallenge.access.scraperapi import scraperapi_mode
-
-    scraperapi_mode(settings)  # its add-on checks it only once the crawl has begun
-    if refusal := login_refusal(settings):
-        raise RefusedToStart(refusal)
-    if jobdir := settings.get("JOBDIR"):
-        writable_folder(Path(jobdir), "JOBDIR")
-    worker = worker_name(settings) if distributed(settings) else None
-    folder = DataFolder(Path(settings.get("DPC_DATA_DIR")), settings.get("DPC_BASE_URL"), worker)
-    folder.claim()
-    return folder

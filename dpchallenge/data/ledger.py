@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dpchallenge.data.files import append_line, write_atomically
-from dpchallenge.data.records import dataset_paths
+from dpchallenge.data.layout import INVALID, dataset_paths
 
 logger = logging.getLogger(__name__)
-LEDGER_NAME = "failed.jsonl"
 
 
 def now_utc() -> str:
@@ -85,9 +84,6 @@ class FailedLedger:
             logger.error("%s: could not compact (%s); it stays readable", self.path, exc)
 
 
-INVALID_NAME = "invalid.jsonl"
-
-
 class InvalidLedger(FailedLedger):
     """DPC_DATA_DIR/invalid.jsonl: ids the site answered with its "Invalid …_ID" page, settled.
 
@@ -105,5 +101,5 @@ class InvalidLedger(FailedLedger):
 
 def settled_invalid(data_dir: str | os.PathLike, kind: str) -> set[int]:
     """The ids of `kind` that invalid.jsonl and its distributed parts list."""
-    paths = dataset_paths(data_dir, INVALID_NAME)
+    paths = dataset_paths(data_dir, INVALID)
     return {record_id for path in paths for record_id in InvalidLedger(path).ids(kind)}

@@ -1,5 +1,11 @@
 """The JSON Lines dataset files: one whole line per record, one record per id, torn tails repaired.
 
+One rule says which line of an id wins, wherever the lines are (one file, or a file and the
+parts distributed workers wrote beside it): the newest `crawled_at`; on a tie, or where both
+lack it, the later line, reading the main file first and then the parts by name. A line without
+`crawled_at` is older than any line with one. Every reader (the done checks through
+dpchallenge/data/facts.py, `scrapy merge`, the exports) goes by `supersedes`.
+
 Scrapy's FEEDS cannot do this: it appends blindly, so it can neither repair a torn tail, replace a
 record by id on a rerun, nor tell the spider what is already done.
 """
@@ -14,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dpchallenge.data.files import append_whole
+from dpchallenge.data.layout import dataset_paths, verified_mark
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +29,30 @@ def head_pattern(key: str) -> re.Pattern[bytes]:
     return re.compile(rb'^\{"' + re.escape(key.encode()) + rb'": (\d+)[,}]')
 
 
-def _mark_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.verified")
+CRAWLED_AT = b'"crawled_at": "'
+
+
+def crawled_stamp(line: bytes) -> bytes:
+    """The `crawled_at` of a whole line, without decoding it; b"" when it has none.
+
+    Inside a JSON string every quote is escaped, so the last `"crawled_at": "` is the key's.
+    """
+    at = line.rfind(CRAWLED_AT)
+    if at < 0:
+        return b""
+    start = at + len(CRAWLED_AT)
+    return line[start : line.find(b'"', start)]
+
+
+def supersedes(stamp: bytes, held: bytes) -> bool:
+    """Whether a line read after the held line of the same id wins over it (see the top)."""
+    return stamp >= held
 
 
 def trusted_size(path: Path) -> int:
     """Bytes at the start of the file that a clean close left verified, or 0."""
     try:
-        mark = json.loads(_mark_path(path).read_text())
+        mark = json.loads(verified_mark(path).read_text())
         stat = path.stat()
     except (OSError, ValueError):
         return 0
@@ -41,7 +64,7 @@ def trusted_size(path: Path) -> int:
 def mark_verified(path: Path) -> None:
     try:
         stat = path.stat()
-        _mark_path(path).write_text(json.dumps({"inode": stat.st_ino, "size": stat.st_size}))
+        verified_mark(path).write_text(json.dumps({"inode": stat.st_ino, "size": stat.st_size}))
     except OSError:
         pass  # only a speed-up: the next open verifies the whole file
 
@@ -122,7 +145,7 @@ class JsonLinesStore:
             mark_verified(self.path)
 
     def _make_whole(self) -> set[int]:
-        """Drop torn lines and keep only the newest line of each id; rewrite only if needed.
+        """Drop torn lines and keep only the winning line of each id; rewrite only if needed.
 
         Returns the ids the file holds.
         """
@@ -134,6 +157,11 @@ class JsonLinesStore:
                 broken += 1
             else:
                 newest[record_id] = index
+        if len(newest) != count - broken:  # an id written again: the rule picks its line
+            newest = {
+                record_id: index
+                for record_id, (_stamp, _file, index) in newest_lines([self.path], self.key).items()
+            }
         if broken == 0 and len(newest) == count:
             mark_verified(self.path)
             return set(newest)
@@ -170,15 +198,39 @@ def read_ids(path: str | os.PathLike, key: str) -> set[int]:
     return {record_id for record_id, _ in whole_lines(path, key) if record_id is not None}
 
 
-def dataset_paths(data_dir: str | os.PathLike, name: str) -> list[Path]:
-    """A dataset file and the parts distributed workers wrote beside it (images.<w>.jsonl)."""
-    data_dir = Path(data_dir)
-    stem, _, suffix = name.partition(".")
-    parts = sorted(p for p in data_dir.glob(f"{stem}.*.{suffix}") if p.name != name)
-    return [data_dir / name, *parts]
+def newest_lines(paths: list[Path], key: str) -> dict[int, tuple[bytes, int, int]]:
+    """id → (crawled_at, index in `paths`, line number) of the line that wins (see the top), in
+    the order the ids first appear."""
+    newest: dict[int, tuple[bytes, int, int]] = {}
+    for index, path in enumerate(paths):
+        if not path.exists():
+            continue
+        for number, (record_id, line) in enumerate(whole_lines(path, key)):
+            if record_id is None:
+                continue
+            stamp = crawled_stamp(line)
+            held = newest.get(record_id)
+            if held is None or supersedes(stamp, held[0]):
+                newest[record_id] = (stamp, index, number)
+    return newest
+
+
+def winning_lines(paths: list[Path], key: str) -> Iterator[bytes]:
+    """The winning line of each id, in the order the ids first appear."""
+    chosen: dict[int, set[int]] = {}
+    newest = newest_lines(paths, key)
+    for _stamp, index, number in newest.values():
+        chosen.setdefault(index, set()).add(number)
+    lines: dict[int, bytes] = {}
+    for index, numbers in chosen.items():
+        for number, (record_id, line) in enumerate(whole_lines(paths[index], key)):
+            if number in numbers:
+                lines[record_id] = line
+    for record_id in newest:
+        yield lines[record_id]
 
 
 def read_dataset(data_dir: str | os.PathLike, name: str, key: str) -> Iterator[dict]:
-    """The whole records of a dataset file and of its parts, in file order (an id may repeat)."""
-    for path in dataset_paths(data_dir, name):
-        yield from read_records(path, key)
+    """The winning record of each id over a dataset file and its parts."""
+    for line in winning_lines(dataset_paths(data_dir, name), key):
+        yield json.loads(line)

@@ -15,22 +15,21 @@ from pathlib import Path
 
 from dpchallenge.data.facts import dataset_facts
 from dpchallenge.data.files import write_atomically
-from dpchallenge.data.records import dataset_paths, read_dataset, trusted_size
-from dpchallenge.pipelines.media import stored_path
-from dpchallenge.pipelines.validation import entry_disqualified
+from dpchallenge.data.layout import (
+    CHALLENGES,
+    DATASETS,
+    ENTRIES,
+    FILE_KINDS,
+    IMAGES,
+    dataset_paths,
+    done_images_cache,
+    stored_path,
+)
+from dpchallenge.data.records import read_dataset, trusted_size
+from dpchallenge.data.settled import ENTRY_FILE_FIELDS, IMAGE_URL_FIELDS, known_absent
+from dpchallenge.items import entry_disqualified
 
-KINDS = ("thumb", "full")
-# File failures that another fetch would not mend: the record is final without the file.
-ABSENT_REASONS = ("placeholder", "HTTP 404", "HTTP 410")
-ENTRY_FILE_FIELDS = {
-    "thumb": ("thumbnail_url", "thumbnail_path", "thumbnail_error"),
-    "full": ("image_url", "image_path", "image_error"),
-}
-IMAGE_URL_FIELDS = {"thumb": "thumbnail_url", "full": "image_url"}
-
-
-def known_absent(reason: str | None) -> bool:
-    return bool(reason) and any(marker in reason for marker in ABSENT_REASONS)
+KINDS = FILE_KINDS
 
 
 def settled_file(url, path, error) -> tuple | None:
@@ -121,12 +120,12 @@ class StoredFiles:
 
 
 def entries_facts(data_dir: Path) -> dict[int, tuple]:
-    return dataset_facts(data_dir, "entries.jsonl", "image_id", "entries-1", entry_facts)
+    return dataset_facts(data_dir, ENTRIES, DATASETS[ENTRIES], "entries-1", entry_facts)
 
 
 def results_rows(data_dir: Path) -> dict[int, tuple]:
     """image id -> (challenge id, average vote, disqualified) of each results row, in file order."""
-    return dataset_facts(data_dir, "entries.jsonl", "image_id", "results-rows-1", results_row)
+    return dataset_facts(data_dir, ENTRIES, DATASETS[ENTRIES], "results-rows-1", results_row)
 
 
 def results_row(record: dict) -> tuple:
@@ -148,7 +147,7 @@ def done_challenges(
         if not store.settled(tuple(files), kinds):
             unsettled.add(challenge_id)
     done = set()
-    for record in read_dataset(data_dir, "challenges.jsonl", "challenge_id"):
+    for record in read_dataset(data_dir, CHALLENGES, DATASETS[CHALLENGES]):
         challenge_id, status = record["challenge_id"], record.get("status")
         if status == "invalid" or (
             status == "finished"
@@ -167,19 +166,19 @@ def done_images(data_dir: Path, kinds: set[str], images_dir: Path | None) -> set
     changes it) stay as they were, so a start with every record done reads no record.
     """
     data_dir = Path(data_dir)
-    cache = data_dir / f".done-images.{'+'.join(sorted(kinds))}"
-    sources = _verified_sources(data_dir, "images.jsonl")
-    key = ("done-images-1", sources, str(images_dir))
+    cache = done_images_cache(data_dir, kinds)
+    sources = _verified_sources(data_dir, IMAGES)
+    key = ("done-images-2", sources, str(images_dir))
     if sources is not None and (done := _load_done(cache, key, images_dir)) is not None:
         return done
     store = StoredFiles(images_dir)
-    facts = dataset_facts(data_dir, "images.jsonl", "image_id", "images-2", image_facts)
+    facts = dataset_facts(data_dir, IMAGES, DATASETS[IMAGES], "images-2", image_facts)
     done = {
         image_id
         for image_id, files in facts.items()
         if store.settled(expand_files(image_id, files), kinds)
     }
-    if sources is not None and sources == _verified_sources(data_dir, "images.jsonl"):
+    if sources is not None and sources == _verified_sources(data_dir, IMAGES):
         saved = {"key": key, "folders": store.modified, "ids": array("q", sorted(done))}
         with contextlib.suppress(OSError):  # only a speed-up
             write_atomically(cache, pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL))
@@ -219,11 +218,3 @@ def _load_done(cache: Path, key: tuple, images_dir: Path | None) -> set[int] | N
         return set(saved["ids"])
     except Exception:  # missing, torn or from another version: work it out afresh
         return None
-
-
-def images_dir_of(settings) -> Path | None:
-    """The local image store, or None for a remote one (s3://, gs://)."""
-    store = settings.get("IMAGES_STORE") or str(Path(settings.get("DPC_DATA_DIR")) / "images")
-    if "://" in store and not store.startswith("file://"):
-        return None
-    return Path(store.removeprefix("file://"))

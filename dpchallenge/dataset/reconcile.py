@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, settled_invalid
-from dpchallenge.data.records import dataset_paths, head_pattern
+from dpchallenge.data.layout import FAILED, dataset_paths
+from dpchallenge.data.ledger import FailedLedger, settled_invalid
+from dpchallenge.data.records import head_pattern
 from dpchallenge.dataset.export import finish_out, prepare_out, project_version
 from dpchallenge.dataset.source import DataError, Problems, decode, parts
 
@@ -179,7 +180,7 @@ class Reconciler:
         held = stored(self.images_store, (p for f in found.values() for p in _paths(f)))
         invalid = settled_invalid(self.data_dir, "image")
         failed = set()
-        for ledger in dataset_paths(self.data_dir, LEDGER_NAME):
+        for ledger in dataset_paths(self.data_dir, FAILED):
             failed |= FailedLedger(ledger).ids("image")
         status_counts: Counter = Counter(dict.fromkeys(STATUSES, 0))
         sums: Counter = Counter()

@@ -1,4 +1,5 @@
-"""The crawl's records as the exports read them: every part of each file, newest line per id.
+"""The crawl's records as the exports read them: every part of each file, the winning line of
+each id (dpchallenge.data.records.supersedes: the one rule every reader goes by).
 
 dpchallenge.data.records.read_records skips a torn line without saying so and gives no offsets; the
 exports must name each bad line and must not hold the image records in memory, so they index
@@ -16,9 +17,8 @@ from pathlib import Path
 
 import orjson
 
-from dpchallenge.data.records import head_pattern
-
-CRAWLED_AT = b'"crawled_at": "'
+from dpchallenge.data.layout import dataset_paths
+from dpchallenge.data.records import crawled_stamp, head_pattern, supersedes
 
 
 class DataError(Exception):
@@ -58,9 +58,7 @@ class Problems:
 
 def parts(data_dir: Path, stem: str) -> list[Path]:
     """`stem.jsonl` first, then the distributed-mode parts `stem.<worker>.jsonl` by name."""
-    main = data_dir / f"{stem}.jsonl"
-    found = sorted(p for p in data_dir.glob(f"{stem}.*.jsonl") if p.is_file())
-    return ([main] if main.is_file() else []) + found
+    return [path for path in dataset_paths(data_dir, f"{stem}.jsonl") if path.is_file()]
 
 
 class RecordFile:
@@ -79,7 +77,6 @@ class RecordFile:
 
     def _build_index(self) -> None:
         newest: dict[int, bytes] = {}
-        several = len(self.paths) > 1
         for part, path in enumerate(self.paths):
             offset = 0
             with path.open("rb") as handle:
@@ -93,12 +90,11 @@ class RecordFile:
                     else:
                         record_id = int(match.group(1))
                         self.lines += 1
-                        if several:
-                            stamp = _crawled_at(line)
-                            if record_id in newest and newest[record_id] > stamp:
-                                offset += len(line)
-                                continue
-                            newest[record_id] = stamp
+                        stamp = crawled_stamp(line)
+                        if record_id in newest and not supersedes(stamp, newest[record_id]):
+                            offset += len(line)
+                            continue
+                        newest[record_id] = stamp
                         self.index[record_id] = (part, offset, number)
                     offset += len(line)
 
@@ -143,14 +139,6 @@ def decode(line: bytes):
         return orjson.loads(line)
     except orjson.JSONDecodeError:
         return json.loads(line)
-
-
-def _crawled_at(line: bytes) -> bytes:
-    at = line.rfind(CRAWLED_AT)
-    if at < 0:
-        return b""
-    start = at + len(CRAWLED_AT)
-    return line[start : line.find(b'"', start)]
 
 
 class Source:

@@ -1,24 +1,11 @@
-"""Distributed mode: many workers on one crawl through Redis (scrapy-redis), each writing parts."""
+"""Distributed mode: many workers on one crawl through Redis (scrapy-redis), each writing parts.
+
+Whether a crawl is distributed, and the worker's name, decide the data folder's part names:
+they live with the rest of its names in dpchallenge/data/layout.py.
+"""
 
 from __future__ import annotations
 
-import os
-import socket
+from dpchallenge.data.layout import distributed, part_name, worker_name
 
-
-def distributed(settings) -> bool:
-    return bool(settings.get("REDIS_URL"))
-
-
-def worker_name(settings) -> str:
-    """DPC_WORKER, else host-pid; only letters, digits, - and _ (it goes into file names)."""
-    name = settings.get("DPC_WORKER") or f"{socket.gethostname()}-{os.getpid()}"
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
-
-
-def part_name(name: str, settings) -> str:
-    """`images.jsonl` as this process writes it: `images.<worker>.jsonl` in distributed mode."""
-    if not distributed(settings):
-        return name
-    stem, _, suffix = name.partition(".")
-    return f"{stem}.{worker_name(settings)}.{suffix}"
+__all__ = ["distributed", "part_name", "worker_name"]

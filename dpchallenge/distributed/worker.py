@@ -15,10 +15,9 @@ import logging
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
-from dpchallenge.data.worklist import known_absent
-from dpchallenge.distributed import distributed, worker_name
+from dpchallenge.data.layout import distributed, worker_name
+from dpchallenge.data.settled import AskedFiles, settled_by
 from dpchallenge.distributed.fleet import Fleet
-from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
 
 logger = logging.getLogger(__name__)
@@ -32,6 +31,7 @@ class FleetWorker:
         self.fleet_finished = False
         self.crawl_keys: tuple[str, str] = ("", "")
         self._beat: asyncio.TimerHandle | None = None
+        self.asked = AskedFiles()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -53,6 +53,7 @@ class FleetWorker:
     def spider_opened(self, spider):
         settings = self.crawler.settings
         self.fleet = Fleet(settings.get("REDIS_URL"), spider.name, worker_name(settings))
+        self.asked = AskedFiles.of(spider)
         self.beat()
         self.crawler.stats.set_value("dpc/fleet/worker", self.fleet.worker)
         # This worker's own pages from a run that was killed (a restart may reuse its name).
@@ -97,15 +98,11 @@ class FleetWorker:
     def item_scraped(self, item, response=None, spider=None):
         """A page done; one whose file failed is settled, so the sweep does not queue it forever
         (it is in the failed ledger for the next run)."""
-        if isinstance(item, ImageItem):
-            failed = any(not f.get("path") and not known_absent(f.get("error")) for f in item.files)
-            (self.fleet.settle if failed else self.fleet.finished)("image", item.image_id)
-        elif isinstance(item, ChallengeItem):
-            self.fleet.finished("results", item.challenge_id)
-        elif isinstance(item, EntryItem):
-            errors = (item.thumbnail_error, item.image_error)
-            if any(error and not known_absent(error) for error in errors):
-                self.fleet.settle("results", item.challenge_id)
+        settled = settled_by(item, self.asked)
+        if settled.files_failed:
+            self.fleet.settle(*settled.files_page)
+        elif settled.page is not None:
+            self.fleet.finished(*settled.page)
 
     def page_failed(self, kind, record_id, url, reason):
         self.fleet.settle(kind, record_id)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 from scrapy import signals
 
-from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger
-from dpchallenge.data.worklist import known_absent
-from dpchallenge.distributed import part_name
-from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
+from dpchallenge.data.layout import FAILED, part_name
+from dpchallenge.data.ledger import FailedLedger
+from dpchallenge.data.settled import AskedFiles, settled_by
 from dpchallenge.signals import page_failed, page_parsed, page_without_record
 
 
@@ -17,8 +16,9 @@ class FailedLedgerExtension:
     def __init__(self, crawler):
         self.crawler = crawler
         data_dir = Path(crawler.settings.get("DPC_DATA_DIR"))
-        self.path = data_dir / part_name(LEDGER_NAME, crawler.settings)
+        self.path = data_dir / part_name(FAILED, crawler.settings)
         self.ledger: FailedLedger | None = None
+        self.asked = AskedFiles()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -33,6 +33,7 @@ class FailedLedgerExtension:
 
     def spider_opened(self, spider):
         self.ledger = FailedLedger(self.path)
+        self.asked = AskedFiles.of(spider)
 
     def spider_closed(self, spider, reason):
         if self.ledger is not None:
@@ -47,35 +48,14 @@ class FailedLedgerExtension:
         self.ledger.succeeded(kind, record_id)
 
     def item_scraped(self, item, response=None, spider=None):
-        if isinstance(item, ChallengeItem):
-            self.ledger.succeeded("results", item.challenge_id)
-        elif isinstance(item, EntryItem):
-            if item.thumbnail_url:
-                self.file_outcome(
-                    "thumb",
-                    item.image_id,
-                    item.thumbnail_url,
-                    item.thumbnail_path,
-                    item.thumbnail_error,
+        settled = settled_by(item, self.asked)
+        if settled.page is not None:
+            self.ledger.succeeded(*settled.page)
+        for outcome in settled.files:
+            if outcome.failed:
+                self.crawler.stats.inc_value(f"dpc/failed/{outcome.kind}")
+                self.ledger.failed(
+                    outcome.kind, outcome.image_id, outcome.url, outcome.error or "not stored"
                 )
-            if item.image_path or item.image_error:
-                self.file_outcome(
-                    "full", item.image_id, item.image_url, item.image_path, item.image_error
-                )
-        elif isinstance(item, ImageItem):
-            self.ledger.succeeded("image", item.image_id)
-            for stored in item.files or []:
-                self.file_outcome(
-                    stored["kind"],
-                    item.image_id,
-                    stored.get("url"),
-                    stored.get("path"),
-                    stored.get("error"),
-                )
-
-    def file_outcome(self, kind, image_id, url, path, error):
-        if path or known_absent(error):
-            self.ledger.succeeded(kind, image_id)
-        else:
-            self.crawler.stats.inc_value(f"dpc/failed/{kind}")
-            self.ledger.failed(kind, image_id, url, error or "not stored")
+            else:
+                self.ledger.succeeded(outcome.kind, outcome.image_id)

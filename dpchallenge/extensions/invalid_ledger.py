@@ -6,8 +6,8 @@ from pathlib import Path
 
 from scrapy import signals
 
-from dpchallenge.data.ledger import INVALID_NAME, InvalidLedger
-from dpchallenge.distributed import part_name
+from dpchallenge.data.layout import INVALID, part_name
+from dpchallenge.data.ledger import InvalidLedger
 from dpchallenge.items import ImageItem
 from dpchallenge.signals import page_without_record
 
@@ -16,7 +16,7 @@ class InvalidLedgerExtension:
     def __init__(self, crawler):
         self.crawler = crawler
         data_dir = Path(crawler.settings.get("DPC_DATA_DIR"))
-        self.path = data_dir / part_name(INVALID_NAME, crawler.settings)
+        self.path = data_dir / part_name(INVALID, crawler.settings)
         self.ledger: InvalidLedger | None = None
 
     @classmethod

@@ -14,8 +14,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
-from dpchallenge.pipelines.media import IMAGE_SLOT
+from dpchallenge.data.settled import AskedFiles, settled_by
+from dpchallenge.middlewares.crawl_delay import IMAGE_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ HOST = {"challenges": PAGES, "entries": PAGES, "images": PAGES, "files": FILES}
 REQUESTS_PER_RECORD = {"challenges": 1, "entries": 0, "images": 1, "files": 1}
 # Pages that failed for good count as done: nothing more will be fetched for them.
 FAILED = {"challenges": "dpc/failed/results", "images": "dpc/failed/image"}
+ASKED = AskedFiles()  # thumbnails only, until the spider says
 RATE_WINDOW = 600.0  # seconds of recent progress the rate is measured over
 BAR_REFRESH = 1.0  # seconds between two redraws of the bars on a terminal
 BAR_WITH_TOTAL = "{desc:<11}{percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt}{postfix}"
@@ -61,22 +62,18 @@ class Snapshot:
 class ProgressTracker:
     """Counts done records per stage and turns them, the expected totals and delays into ETAs."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic, asked: AskedFiles = ASKED):
         self.clock = clock
+        self.asked = asked  # the files the run stores, the ones its spider expects
         self.started = clock()
         self.scraped: Counter[str] = Counter()  # records of this run
         self.samples: dict[str, deque[tuple[float, int]]] = {s: deque() for s in STAGES}
 
     def count(self, item) -> None:
-        if isinstance(item, ChallengeItem):
-            self.scraped["challenges"] += 1
-        elif isinstance(item, EntryItem):
-            self.scraped["entries"] += 1
-            files = (item.thumbnail_path, item.thumbnail_error, item.image_path, item.image_error)
-            self.scraped["files"] += sum(1 for f in files if f)
-        elif isinstance(item, ImageItem):
-            self.scraped["images"] += 1
-            self.scraped["files"] += len(item.files)
+        settled = settled_by(item, self.asked)
+        if settled.stage is not None:
+            self.scraped[settled.stage] += 1
+            self.scraped["files"] += len(settled.files)
 
     def done(self, stage: str, stats) -> int:
         failed = stats.get_value(FAILED[stage], 0) if stage in FAILED else 0
@@ -253,7 +250,7 @@ class ProgressReport:
         return report
 
     def spider_opened(self, spider):
-        self.tracker = ProgressTracker(self.clock)
+        self.tracker = ProgressTracker(self.clock, AskedFiles.of(spider))
         self.last_line = self.clock()
         if getattr(self.stream, "isatty", lambda: False)():
             self.bars = TerminalBars(self.stream)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from scrapy import signals
 
-from dpchallenge.data.ledger import INVALID_NAME, LEDGER_NAME
-from dpchallenge.distributed import part_name
+from dpchallenge.data.layout import FAILED, INVALID, data_dir_of, part_name
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +62,14 @@ class RunSummary:
         status = exit_status(reason, sum(failed.values()))
         self.crawler.stats.set_value("dpc/exit_code", status)
         settings = self.crawler.settings
-        ledger = Path(settings.get("DPC_DATA_DIR")) / part_name(LEDGER_NAME, settings)
+        ledger = data_dir_of(settings) / part_name(FAILED, settings)
         lines = [
             f"{spider.name} {'finished' if reason == 'finished' else 'stopped: ' + reason}",
             "written: " + (", ".join(f"{n} {k}" for k, n in written.items()) or "nothing"),
             "skipped as done: " + (", ".join(f"{n} {k}" for k, n in skipped.items()) or "none"),
         ]
         if invalid := stats.get("dpc/images/invalid_id", 0):
-            settled = Path(settings.get("DPC_DATA_DIR")) / part_name(INVALID_NAME, settings)
+            settled = data_dir_of(settings) / part_name(INVALID, settings)
             lines.append(f"invalid ids: {invalid} image (the site has no such page; in {settled})")
         if failed:
             still = stats.get("dpc/failed_ledger/entries", 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 from scrapy import signals
 
 from dpchallenge.data.files import write_atomically
-from dpchallenge.distributed import distributed, worker_name
+from dpchallenge.data.layout import distributed, stats_file_template, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,7 @@ class StatsFile:
 
     def spider_closed(self, spider, reason):
         settings = self.crawler.settings
-        template = settings.get("DPC_STATS_FILE") or str(
-            Path(settings.get("DPC_DATA_DIR")) / "stats" / "%(spider)s.json"
-        )
+        template = stats_file_template(settings)
         name = spider.name
         if distributed(settings):
             name = f"{name}.{worker_name(settings)}"

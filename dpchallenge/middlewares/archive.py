@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 from scrapy import signals
@@ -13,6 +12,7 @@ from scrapy.responsetypes import responsetypes
 
 from dpchallenge.access.login import session_cookie_values
 from dpchallenge.access.secrets import REDACTED, SECRET_NAMES, secret
+from dpchallenge.data.layout import archive_dir
 from dpchallenge.data.warc import ArchiveIndex, ArchiveWriter
 from dpchallenge.middlewares.bans import looks_banned
 from dpchallenge.pages.common import is_cut_short
@@ -21,10 +21,6 @@ from dpchallenge.pages.text import decode_body
 logger = logging.getLogger(__name__)
 NOT_ARCHIVED = "not in the page archive"
 # Cookie values shorter than this are flags (e.g. "1"), not sessions.
-
-
-def archive_dir(settings) -> Path:
-    return Path(settings.get("DPC_DATA_DIR")) / "archive"
 
 
 def is_robots_txt(request) -> bool:

@@ -12,8 +12,22 @@ from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
+IMAGE_SLOT = "dpc-images"
 # Jitter is symmetric: a floored slot keeps a little of it, and its delay is raised to match.
 FLOORED_JITTER = 0.1
+
+
+def image_slot_settings(settings) -> None:
+    """The image host is throttled on its own slot: DPC_IMAGES_DELAY and DPC_IMAGES_CONCURRENCY."""
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    slots.setdefault(
+        IMAGE_SLOT,
+        {
+            "delay": settings.getfloat("DPC_IMAGES_DELAY"),
+            "concurrency": settings.getint("DPC_IMAGES_CONCURRENCY"),
+        },
+    )
+    settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
 
 def site_netloc(request) -> str:

@@ -11,17 +11,17 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from dpchallenge.data.files import is_write_error
+from dpchallenge.data.layout import CHALLENGES, DATASETS, ENTRIES, IMAGES, part_name
 from dpchallenge.data.records import JsonLinesStore
-from dpchallenge.distributed import part_name
 from dpchallenge.items import ChallengeItem, EntryItem, ImageItem
 from dpchallenge.stopping import stop_for_write_error
 
 logger = logging.getLogger(__name__)
 
 DATASET_FILES = {
-    ChallengeItem: ("challenges.jsonl", "challenge_id"),
-    EntryItem: ("entries.jsonl", "image_id"),
-    ImageItem: ("images.jsonl", "image_id"),
+    ChallengeItem: (CHALLENGES, DATASETS[CHALLENGES]),
+    EntryItem: (ENTRIES, DATASETS[ENTRIES]),
+    ImageItem: (IMAGES, DATASETS[IMAGES]),
 }
 
 

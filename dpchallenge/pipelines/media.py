@@ -20,36 +20,16 @@ from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImageException, ImagesPipeline
 
 from dpchallenge.data.files import is_write_error, write_atomically
+from dpchallenge.data.layout import FOLDERS, image_store, stored_path
 from dpchallenge.items import EntryItem, ImageItem
+from dpchallenge.middlewares.crawl_delay import IMAGE_SLOT
 from dpchallenge.stopping import stop_for_write_error
 
 logger = logging.getLogger(__name__)
 
-FOLDERS = {"thumb": "thumbs", "full": "full"}
-
-
-def stored_path(kind: str, image_id) -> str:
-    """Where the image store keeps an image's file of this kind."""
-    return f"{FOLDERS[kind]}/{image_id}.jpg"
-
-
-IMAGE_SLOT = "dpc-images"
 # Files whose bytes are compared with each new file's: a placeholder served again within this
 # many files is noticed (~1 MB at most).
 SAME_BYTES_WINDOW = 10_000
-
-
-def image_slot_settings(settings) -> None:
-    """The image host is throttled on its own slot: DPC_IMAGES_DELAY and DPC_IMAGES_CONCURRENCY."""
-    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-    slots.setdefault(
-        IMAGE_SLOT,
-        {
-            "delay": settings.getfloat("DPC_IMAGES_DELAY"),
-            "concurrency": settings.getint("DPC_IMAGES_CONCURRENCY"),
-        },
-    )
-    settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
 
 def whole_jpeg(body: bytes):
@@ -129,10 +109,7 @@ class MediaPipeline(ImagesPipeline):
     @classmethod
     def from_crawler(cls, crawler):
         cls._update_stores(crawler.settings)
-        store = crawler.settings.get("IMAGES_STORE") or str(
-            Path(crawler.settings.get("DPC_DATA_DIR")) / "images"
-        )
-        return cls(store, crawler=crawler)
+        return cls(image_store(crawler.settings), crawler=crawler)
 
     def open_spider(self, spider=None):
         super().open_spider()

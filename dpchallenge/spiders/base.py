@@ -11,11 +11,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from dpchallenge.access.login import log_in
 from dpchallenge.access.secrets import refuse_secret_settings
-from dpchallenge.data.ledger import LEDGER_NAME, FailedLedger, now_utc
-from dpchallenge.data.records import dataset_paths
-from dpchallenge.data.worklist import images_dir_of
+from dpchallenge.data.layout import FAILED, dataset_paths, images_dir_of
+from dpchallenge.data.ledger import FailedLedger, now_utc
 from dpchallenge.environment import refuse_unknown_settings
-from dpchallenge.pipelines.media import image_slot_settings
+from dpchallenge.middlewares.crawl_delay import image_slot_settings
 from dpchallenge.signals import page_failed, page_parsed, page_read, page_without_record
 from dpchallenge.spiders.arguments import (
     ArgumentError,
@@ -60,7 +59,7 @@ class DpcSpider(scrapy.Spider):
     async def start(self):
         if self.settings.getbool("DPC_REPLAY"):
             self.refresh = True  # a replay rebuilds every record from the archive
-        ledgers = dataset_paths(self.data_dir, LEDGER_NAME)
+        ledgers = dataset_paths(self.data_dir, FAILED)
         self.failed_before = {key for path in ledgers for key in FailedLedger(path).entries}
         await log_in(self)
         async for request in self.start_pages():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from dpchallenge.data.layout import CHALLENGES, DATASETS
 from dpchallenge.data.records import read_dataset
 from dpchallenge.data.worklist import done_challenges
 from dpchallenge.pages import parse_history, parse_results
@@ -110,7 +111,7 @@ class ResultsPages(DpcSpider):
         """
         known = {
             record["challenge_id"]: record
-            for record in read_dataset(self.data_dir, "challenges.jsonl", "challenge_id")
+            for record in read_dataset(self.data_dir, CHALLENGES, DATASETS[CHALLENGES])
             if record["challenge_id"] in wanted and record.get("kind") is not None
         }
         if all(challenge_id in known for challenge_id in wanted):

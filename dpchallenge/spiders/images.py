@@ -10,8 +10,8 @@ from scrapy import signals
 
 from dpchallenge.data.ledger import settled_invalid
 from dpchallenge.data.worklist import done_images, results_row, results_rows
+from dpchallenge.items import disqualified_disagreement
 from dpchallenge.pages import parse_image
-from dpchallenge.pipelines.validation import disqualified_disagreement
 from dpchallenge.spiders.arguments import one_of, truthy
 from dpchallenge.spiders.base import DpcSpider
 from dpchallenge.spiders.challenges import ResultsPages
