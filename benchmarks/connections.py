@@ -23,7 +23,7 @@ from harness import (
     write_results,
 )
 
-from dpchallenge.replica import Replica, server
+from dpchallenge.replica import Replica, httpd
 
 TARGET = 0.1
 accepted: Counter = Counter()
@@ -31,13 +31,13 @@ accepted: Counter = Counter()
 
 def count_connections() -> None:
     """Counts connections per server port (patches this process's replica only)."""
-    original = server.LocalServer.process_request
+    original = httpd.LocalServer.process_request
 
     def process_request(self, request, client_address):
         accepted[self.server_address[1]] += 1
         return original(self, request, client_address)
 
-    server.LocalServer.process_request = process_request
+    httpd.LocalServer.process_request = process_request
 
 
 def image_port(replica) -> int:

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
+import oracle
 from crawling import interrupt, records, run_crawl, start_crawl, wait_for_lines
 from scrapy import Request
 from scrapy.http import HtmlResponse
@@ -173,7 +174,9 @@ def test_replay_rebuilds_the_same_records_with_no_request_at_all(tmp_path):
 def test_a_page_missing_from_the_archive_is_listed_not_fetched(tmp_path):
     first = tmp_path / "first"
     with Replica(**SIZE) as replica:
-        archived, missing = [image["image_id"] for image in replica.site.expected_images()][:3:2]
+        archived, missing = [image["image_id"] for image in oracle.expected_images(replica.site)][
+            :3:2
+        ]
         run_crawl("images", replica, first, f"image_ids={archived}", "thumbnails=0")
         again = tmp_path / "again"
         again.mkdir()
@@ -196,7 +199,7 @@ def test_kill_9_leaves_every_earlier_record_readable(tmp_path):
         process, _ = start_crawl("images", replica, tmp_path, "thumbnails=0", settings=settings)
         wait_for_lines(tmp_path / "images.jsonl", 4, process)
         interrupt(process, signal.SIGKILL)
-        expected = len(replica.site.expected_images())
+        expected = len(oracle.expected_images(replica.site))
     written = records(tmp_path / "images.jsonl", "image_id")
     assert 4 <= len(written) < expected
     index = ArchiveIndex.build(archive_of(tmp_path))
@@ -211,14 +214,14 @@ def test_kill_9_leaves_every_earlier_record_readable(tmp_path):
 
 def test_no_secret_or_session_cookie_reaches_the_archive(tmp_path):
     with Replica(**SIZE, password=PASSWORD) as replica:
-        image_ids = [image["image_id"] for image in replica.site.expected_images()][:2]
+        image_ids = [image["image_id"] for image in oracle.expected_images(replica.site)][:2]
         ids = ",".join(map(str, image_ids))
         run = run_crawl("images", replica, tmp_path / "login", f"image_ids={ids}", env=LOGGED_IN)
         assert run.stats.get("dpc/login") == "ok"
         cookies = {r.header("Cookie") for r in replica.requests if r.header("Cookie")}
         tokens = {c.split("SESSION_ID=", 1)[1].split(";")[0] for c in cookies if "SESSION_ID=" in c}
         assert tokens
-        challenge_id = replica.site.finished_challenge_ids()[0]
+        challenge_id = oracle.finished_challenge_ids(replica.site)[0]
         base, images = replica.base_url, replica.images_url
         with ScraperApiStandIn(KEY) as standin:
             settings = {"SCRAPERAPI_MODE": "api", "SCRAPERAPI_API_URL": standin.api_url}
@@ -268,7 +271,7 @@ def test_ban_pages_503s_and_cut_short_pages_are_not_archived(tmp_path):
 
 def test_dpc_archive_0_writes_no_archive(tmp_path):
     with Replica(**SIZE) as replica:
-        challenge_id = replica.site.finished_challenge_ids()[0]
+        challenge_id = oracle.finished_challenge_ids(replica.site)[0]
         args = (f"challenge_ids={challenge_id}",)
         run = run_crawl("results", replica, tmp_path, *args, settings={"DPC_ARCHIVE": "0"})
     assert records(tmp_path / "entries.jsonl", "image_id")

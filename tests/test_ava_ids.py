@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import oracle
 import pytest
 from crawling import ROOT, child_env, crawl_command, finished, run_crawl, start_crawl
 from redis_server import redis_server
@@ -69,7 +70,7 @@ def page_path(image_id: int) -> str:
 
 
 def file_paths(site, image_id: int) -> list[str]:
-    want = site.expected_image(image_id)
+    want = oracle.expected_image(site, image_id)
     urls = [want["thumbnail_url"], want["image_url"]]
     return ["images:" + urlsplit(url).path for url in urls if url]
 
@@ -370,7 +371,7 @@ def test_reconcile_votes_counts_and_mos(reconciled):
             continue
         entry = site.entry(image_id)
         assert int(row["site_votes"]) == entry.votes
-        want = site.expected_image(image_id, logged_in=True)
+        want = oracle.expected_image(site, image_id, logged_in=True)
         if want["vote_counts"] is not None:
             site_counts = want["vote_counts"]
             site_mos = sum(s * n for s, n in enumerate(site_counts, 1)) / sum(site_counts)
@@ -469,8 +470,8 @@ def test_two_workers_share_an_id_list_and_merge_joins_their_invalid_parts(tmp_pa
     # before the other has queued its ids
     with Replica(seed=3, challenges=24, entries=10, crawl_delay=0.05) as replica:
         site = replica.site
-        valid = site.image_ids()
-        invalid = site.invalid_image_ids()
+        valid = oracle.image_ids(site)
+        invalid = oracle.invalid_image_ids(site)
         jpgl = tmp_path / "ids.jpgl"
         jpgl.write_text("\n".join(map(str, [*valid, *invalid])) + "\n")
         with redis_server(tmp_path) as url:

@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import oracle
 from crawling import FAST, ROOT, child_env, records
 
 from dpchallenge.data.records import mark_verified
@@ -96,7 +97,7 @@ def test_the_console_command_works_from_any_folder(tmp_path):
     helped = run(["-m", "dpchallenge", "export", "--help"], elsewhere)
     assert helped.returncode == 0 and "--out DIR" in helped.stdout, helped.stderr
     with Replica(**SMALL) as replica:
-        challenge = replica.site.finished_challenge_ids()[0]
+        challenge = oracle.finished_challenge_ids(replica.site)[0]
         given = settings(replica, Path("mine"))
         args = ["-a", f"challenge_ids={challenge}"]
         done = run(["-m", "dpchallenge", "crawl", "results", *args, *given], elsewhere)
@@ -163,4 +164,4 @@ def test_scripts_crawl_ends_with_one_closing_line(tmp_path):
     lines = done.stderr.rstrip().splitlines()
     assert lines[-1].startswith("scripts/crawl: finished (exit 0)"), lines[-8:]
     assert lines[-2] == "  next: nothing left to do for this command", lines[-8:]
-    assert len(records(data / "images.jsonl", "image_id")) == len(replica.site.image_ids())
+    assert len(records(data / "images.jsonl", "image_id")) == len(oracle.image_ids(replica.site))

@@ -12,14 +12,15 @@ import sys
 import tarfile
 
 import numpy as np
+import oracle
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from ava import write_ava
 from crawling import ROOT, child_env, run_crawl
 
 from dpchallenge.replica import Replica
-from dpchallenge.replica.ava import write_ava
 
 USER, PASSWORD = "tester", "pw-export-9"
 
@@ -59,7 +60,7 @@ def crawl(tmp_path_factory):
     with Replica(seed=4, challenges=14, entries=5, password=PASSWORD) as replica:
         site = replica.site
         challenges = run_crawl("challenges", replica, data)
-        ids = site.image_ids()
+        ids = oracle.image_ids(site)
         logged_in = ids[: len(ids) // 2]
         first = run_crawl(
             "images",
@@ -74,7 +75,7 @@ def crawl(tmp_path_factory):
         assert run.returncode == 0, run.log[-2000:]
     ava_txt = tmp_path_factory.mktemp("ava") / "AVA.txt"
     in_ava = write_ava(site, ava_txt)
-    entries = {e.image_id: e for e in site.all_entries()}
+    entries = {e.image_id: e for e in oracle.all_entries(site)}
     return {
         "data": data,
         "site": site,
@@ -140,7 +141,7 @@ def test_mos_txt_and_challenges_txt(crawl, tmp_path):
         if entry.status == "placed":
             assert float(mos) == pytest.approx(entry.avg_all / 10000, abs=1e-4)
     names = dict(line.split(" ", 1) for line in (out / "challenges.txt").read_text().splitlines())
-    assert set(map(int, names)) == set(site.finished_challenge_ids())
+    assert set(map(int, names)) == set(oracle.finished_challenge_ids(site))
     assert all(" " not in name for name in names.values())
     # without --ava-txt and with half the images crawled anonymously, fewer AVA.txt lines
     assert len((out / "AVA.txt").read_text().splitlines()) < len(placed)
@@ -198,7 +199,7 @@ def test_parquet_loads_with_pyarrow_pandas_and_datasets(crawl, parquet_out, tmp_
     assert set(comments["image_id"]) <= set(ids)
     assert comments["text"].notna().all()
     assert len(pd.read_parquet(parquet_out / "challenges.parquet")) == len(
-        crawl["site"].finished_challenge_ids()
+        oracle.finished_challenge_ids(crawl["site"])
     )
     assert len(pd.read_parquet(parquet_out / "entries.parquet")) == len(ids)
 
@@ -286,7 +287,7 @@ def test_imagefolder_loads_with_datasets(crawl, tmp_path, monkeypatch):
     assert {k: v.num_rows for k, v in loaded.items()} == manifest["counts"]["per_split"]
     sample = loaded["train"][0]
     assert sample["image"].size[0] > 0 and "mos" in sample and "comments" in sample
-    removed = crawl["site"].removed_image_ids()
+    removed = oracle.removed_image_ids(crawl["site"])
     assert manifest["left_out"].get("no_full_file", 0) >= len(removed) > 0
     assert str(removed[0]) not in {str(i) for i in loaded["train"]["image_id"]}
     assert "left out (no_full_file)" in done.stderr
@@ -446,4 +447,6 @@ def test_hf_export_of_the_replica_loads_every_config_and_its_croissant(
     for name in configs[1:]:
         assert datasets.load_dataset(str(full), name, cache_dir=cache)["train"].num_rows > 0
     manifest = json.loads((full / "manifest.json").read_text())
-    assert manifest["left_out"].get("no_full_file", 0) >= len(crawl["site"].removed_image_ids())
+    assert manifest["left_out"].get("no_full_file", 0) >= len(
+        oracle.removed_image_ids(crawl["site"])
+    )

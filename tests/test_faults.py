@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import oracle
 import pytest
 from crawling import records, run_crawl
 
@@ -22,12 +23,14 @@ def assert_complete(site, data):
     challenges = records(data / "challenges.jsonl", "challenge_id")
     entries = records(data / "entries.jsonl", "image_id")
     images = records(data / "images.jsonl", "image_id")
-    assert sorted(r["challenge_id"] for r in challenges) == sorted(site.finished_challenge_ids())
+    assert sorted(r["challenge_id"] for r in challenges) == sorted(
+        oracle.finished_challenge_ids(site)
+    )
     assert sorted(r["image_id"] for r in entries) == sorted(
-        e["image_id"] for e in site.expected_entries()
+        e["image_id"] for e in oracle.expected_entries(site)
     )
     assert sorted(r["image_id"] for r in images) == sorted(
-        e["image_id"] for e in site.expected_images()
+        e["image_id"] for e in oracle.expected_images(site)
     )
     return challenges, entries, images
 
@@ -144,13 +147,13 @@ def test_truncated_responses_are_fetched_again(tmp_path, mode):
         truncated = [r for r in replica.requests if r.fault == "truncated"]
     assert truncated
     _challenges, _entries, images = assert_complete(site, tmp_path)
-    expected = {e["image_id"]: e for e in site.expected_images()}
+    expected = {e["image_id"]: e for e in oracle.expected_images(site)}
     for image in images:
         assert len(image["comments"]) == len(expected[image["image_id"]]["comments"])
 
 
 def test_windows_1252_pages_are_decoded(tmp_path):
-    site_ids = Replica(**SMALL).site.em_dash_image_ids()[:3]
+    site_ids = oracle.em_dash_image_ids(Replica(**SMALL).site)[:3]
     faults = FaultConfig(cp1252_ids=set(site_ids))
     with Replica(**SMALL, faults=faults) as replica:
         run = run_crawl("images", replica, tmp_path, "image_ids=" + ",".join(map(str, site_ids)))
@@ -159,7 +162,7 @@ def test_windows_1252_pages_are_decoded(tmp_path):
     assert run.returncode == 0 and served
     got = {r["image_id"]: r for r in records(tmp_path / "images.jsonl", "image_id")}
     for image_id in site_ids:
-        want = site.expected_image(image_id)
+        want = oracle.expected_image(site, image_id)
         for field in ("title", "photographer_comment", "comments"):
             assert got[image_id][field] == want[field], (image_id, field)
     assert any("—" in (got[i]["photographer_comment"] or "") for i in site_ids) or any(
@@ -168,10 +171,10 @@ def test_windows_1252_pages_are_decoded(tmp_path):
 
 
 def test_pages_that_never_come_right_are_listed_as_failed(tmp_path):
-    bad = Replica(**SMALL).site.image_ids()[:2]
+    bad = oracle.image_ids(Replica(**SMALL).site)[:2]
     faults = FaultConfig(permanent_truncate_ids=set(bad), truncate_mode="no_length")
     with Replica(**SMALL, faults=faults) as replica:
-        ids = replica.site.image_ids()[:5]
+        ids = oracle.image_ids(replica.site)[:5]
         run = run_crawl("images", replica, tmp_path, "image_ids=" + ",".join(map(str, ids)))
     assert run.returncode == 1, "pages failed"
     assert run.stats["finish_reason"] == "finished"
@@ -183,11 +186,11 @@ def test_pages_that_never_come_right_are_listed_as_failed(tmp_path):
 
 
 def test_a_page_banned_alone_while_others_load_is_listed_as_failed(tmp_path):
-    bad = Replica(**SMALL).site.image_ids()[0]
+    bad = oracle.image_ids(Replica(**SMALL).site)[0]
     faults = FaultConfig(permanent_ban_ids={bad})
     settings = {"DPC_BAN_PAUSE": "0.05", "DPC_MAX_BANS": "3", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
     with Replica(**SMALL, faults=faults) as replica:
-        ids = [bad, *replica.site.image_ids()[1:12]]
+        ids = [bad, *oracle.image_ids(replica.site)[1:12]]
         run = run_crawl(
             "images", replica, tmp_path, "image_ids=" + ",".join(map(str, ids)), settings=settings
         )
@@ -200,9 +203,9 @@ def test_a_page_banned_alone_while_others_load_is_listed_as_failed(tmp_path):
 def test_invalid_ids_give_no_image_record_and_an_invalid_challenge_record(tmp_path):
     with Replica(**SMALL) as replica:
         site = replica.site
-        bad_image = site.invalid_image_ids()[0]
-        bad_challenge = site.invalid_challenge_ids()[0]
-        unfinished = site.unfinished_challenge_ids()[0]
+        bad_image = oracle.invalid_image_ids(site)[0]
+        bad_challenge = oracle.invalid_challenge_ids(site)[0]
+        unfinished = oracle.unfinished_challenge_ids(site)[0]
         images = run_crawl("images", replica, tmp_path, f"image_ids={bad_image}")
         results = run_crawl(
             "results", replica, tmp_path, f"challenge_ids={bad_challenge},{unfinished}"
@@ -219,14 +222,14 @@ def test_invalid_ids_give_no_image_record_and_an_invalid_challenge_record(tmp_pa
         "crawled_at",
     }
     assert got[unfinished]["status"] == "unfinished"
-    assert got[unfinished]["name"] == site.expected_challenge(unfinished)["name"]
+    assert got[unfinished]["name"] == oracle.expected_challenge(site, unfinished)["name"]
     assert results.stat("dpc/challenges/invalid") == 1
 
 
 def test_network_errors_are_retried_with_backoff_then_listed(tmp_path):
     """A site that refuses connections: every id is retried, waited for, then named as failed."""
     with Replica(**SMALL) as replica:
-        ids = replica.site.image_ids()[:2]
+        ids = oracle.image_ids(replica.site)[:2]
         dead = replica.base_url  # the port is closed once the replica stops
     settings = {"ROBOTSTXT_OBEY": "False", "RETRY_TIMES": "2", "DPC_RETRY_BACKOFF_BASE": "0.2"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import oracle
 import pytest
 from conftest import page_response
 from crawling import records, run_crawl
@@ -30,23 +31,23 @@ def site() -> Site:
 @pytest.mark.parametrize("user", [None, "tester"])
 def test_every_replica_image_page_parses_to_its_record(site, user):
     shown = 0
-    for image_id in site.image_ids():
-        url = site.image_page_url(image_id)
+    for image_id in oracle.image_ids(site):
+        url = oracle.image_page_url(site, image_id)
         body = pages.render_image(site, image_id, user, f"/image.php?IMAGE_ID={image_id}")
         result = parse_image(page_response(body.encode("utf-8"), url))
         assert result.kind == "image" and result.missing == [], (image_id, result.missing)
         [item] = result.items
-        want = site.expected_image(image_id, logged_in=user is not None)
+        want = oracle.expected_image(site, image_id, logged_in=user is not None)
         assert parsed(item) == want, image_id
         shown += item.vote_counts is not None
     if user:  # the old combined panel for early challenges, no histogram after the cut-off
-        assert 0 < shown < len(site.image_ids())
+        assert 0 < shown < len(oracle.image_ids(site))
     else:
         assert shown == 0
 
 
 def test_paged_results_read_page_by_page_come_out_complete(site):
-    cid = site.finished_challenge_ids()[0]
+    cid = oracle.finished_challenge_ids(site)[0]
     url = f"{site.base_url}/challenge_results.php?CHALLENGE_ID={cid}"
     first = parse_results(
         page_response(pages.render_results(site, cid, None, url, page=1).encode(), url)
@@ -54,32 +55,35 @@ def test_paged_results_read_page_by_page_come_out_complete(site):
     challenge, entries = first.items[0], first.items[1:]
     assert len(entries) == 10 and challenge.results_incomplete is True
     assert first.other_pages == [f"{url}&page=2"] and first.stats == {"results/paged": 1}
-    assert full_results_url(url) == site.results_url(cid)
+    assert full_results_url(url) == oracle.results_url(site, cid)
     for other in first.other_pages:
         body = pages.render_results(site, cid, None, other, page=2).encode()
         entries += parse_results(page_response(body, other)).items[1:]
-    assert [parsed(e) for e in entries] == site.expected_entries(cid)
+    assert [parsed(e) for e in entries] == oracle.expected_entries(site, cid)
     assert results_incomplete(challenge, len(entries)) is False
 
 
 def test_full_results_parse_to_the_expected_records(site):
-    for cid in site.finished_challenge_ids():
-        url = site.results_url(cid)
+    for cid in oracle.finished_challenge_ids(site):
+        url = oracle.results_url(site, cid)
         result = parse_results(
             page_response(pages.render_results(site, cid, None, url).encode(), url)
         )
         assert result.kind == "results" and result.missing == []
-        removed = cid in site.withdrawn_challenge_ids()  # a removed entry's row without links
+        removed = cid in oracle.withdrawn_challenge_ids(site)  # a removed entry's row without links
         assert result.stats == ({"results/removed_without_link": 1} if removed else {})
         assert result.rows == len(site.entries(cid))
         challenge, *entries = result.items
-        want = {**site.expected_challenge(cid), "extra_rules": None}  # only the history shows them
+        want = {
+            **oracle.expected_challenge(site, cid),
+            "extra_rules": None,
+        }  # only the history shows them
         assert parsed(challenge) == want
-        assert [parsed(e) for e in entries] == site.expected_entries(cid)
+        assert [parsed(e) for e in entries] == oracle.expected_entries(site, cid)
 
 
 def test_frame_only_image_pages_are_retried_then_listed_as_failed(tmp_path):
-    once, always = Site(**SMALL).image_ids()[:2]
+    once, always = oracle.image_ids(Site(**SMALL))[:2]
     faults = FaultConfig(frame_only_ids={once}, permanent_frame_only_ids={always})
     with Replica(**SMALL, faults=faults) as replica:
         run = run_crawl("images", replica, tmp_path, f"image_ids={once},{always}")
@@ -92,7 +96,7 @@ def test_frame_only_image_pages_are_retried_then_listed_as_failed(tmp_path):
 
 def test_an_odd_results_row_costs_neither_the_challenge_nor_its_entries(tmp_path):
     site = Site(**SMALL)
-    cid = site.finished_challenge_ids()[0]
+    cid = oracle.finished_challenge_ids(site)[0]
     with Replica(**SMALL, faults=FaultConfig(odd_row_ids={cid})) as replica:
         run_crawl("results", replica, tmp_path, f"challenge_ids={cid}")
     [challenge] = records(tmp_path / "challenges.jsonl", "challenge_id")
@@ -103,7 +107,7 @@ def test_an_odd_results_row_costs_neither_the_challenge_nor_its_entries(tmp_path
 
 def test_a_results_listing_cut_short_is_flagged_on_its_record(tmp_path):
     site = Site(seed=5, challenges=4, entries=12)
-    cid = site.finished_challenge_ids()[0]
+    cid = oracle.finished_challenge_ids(site)[0]
     with Replica(
         seed=5, challenges=4, entries=12, faults=FaultConfig(short_results_ids={cid})
     ) as r:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import oracle
 import pytest
 from crawling import ROOT, records, run_crawl, start_crawl, wait_for_lines
 from PIL import Image
@@ -51,7 +52,7 @@ def assert_files_match_records(data: Path) -> int:
 def test_a_full_disk_stops_the_crawl_and_the_rerun_after_freeing_space_finishes(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
-        expected = sorted(i["image_id"] for i in replica.site.expected_images())
+        expected = sorted(i["image_id"] for i in oracle.expected_images(replica.site))
         full = run_crawl(
             "images",
             replica,
@@ -79,7 +80,7 @@ def test_a_full_disk_stops_the_crawl_and_the_rerun_after_freeing_space_finishes(
 
 def test_a_damaged_stored_file_is_fetched_again_not_taken_as_stored(tmp_path):
     with Replica(**SMALL) as replica:
-        ids = [i["image_id"] for i in replica.site.expected_images() if i["image_url"]][:3]
+        ids = [i["image_id"] for i in oracle.expected_images(replica.site) if i["image_url"]][:3]
         arg = "image_ids=" + ",".join(map(str, ids))
         run_crawl("images", replica, tmp_path, arg, "full_res=1")
         damaged = tmp_path / "images" / "full" / f"{ids[0]}.jpg"
@@ -97,7 +98,7 @@ def test_a_damaged_stored_file_is_fetched_again_not_taken_as_stored(tmp_path):
 
 def test_a_record_whose_file_went_missing_is_not_done(tmp_path):
     with Replica(**SMALL) as replica:
-        ids = [i["image_id"] for i in replica.site.expected_images() if i["image_url"]][:2]
+        ids = [i["image_id"] for i in oracle.expected_images(replica.site) if i["image_url"]][:2]
         arg = "image_ids=" + ",".join(map(str, ids))
         run_crawl("images", replica, tmp_path, arg, "full_res=1")
         (tmp_path / "images" / "full" / f"{ids[1]}.jpg").unlink()
@@ -114,7 +115,7 @@ def test_unreadable_jobdir_state_is_reset_with_a_warning(tmp_path):
     job.mkdir()
     (job / "spider.state").write_bytes(b"")  # what a full disk leaves
     with Replica(**SMALL) as replica:
-        ids = replica.site.image_ids()[:2]
+        ids = oracle.image_ids(replica.site)[:2]
         run = run_crawl(
             "images",
             replica,
@@ -160,7 +161,7 @@ def test_the_cache_keeps_only_whole_200_pages(tmp_path, fault, config):
     assert fault in served
     assert run.returncode == 0, run.log[-2000:]
     written = records(tmp_path / "data" / "challenges.jsonl", "challenge_id")
-    assert sorted(r["challenge_id"] for r in written) == sorted(site.finished_challenge_ids())
+    assert sorted(r["challenge_id"] for r in written) == sorted(oracle.finished_challenge_ids(site))
     statuses = cached_statuses(cache)
     assert statuses and set(statuses) == {200}
     assert len(statuses) == served.count(None) - 1, "every whole page but robots.txt"
@@ -174,7 +175,7 @@ def test_a_503_is_not_replayed_from_the_cache_to_the_retry(tmp_path):
     cache = tmp_path / "cache"
     settings = {"HTTPCACHE_ENABLED": "True", "HTTPCACHE_DIR": str(cache)}
     with Replica(**SMALL, faults=faults) as replica:
-        image_id = replica.site.image_ids()[0]
+        image_id = oracle.image_ids(replica.site)[0]
         run = run_crawl(
             "images",
             replica,
@@ -194,7 +195,7 @@ def test_a_503_is_not_replayed_from_the_cache_to_the_retry(tmp_path):
 def test_a_second_crawl_on_the_same_folder_refuses_before_any_request(tmp_path):
     one = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "1"}
     with Replica(**SMALL) as replica:
-        ids = "image_ids=" + ",".join(map(str, replica.site.image_ids()[:8]))
+        ids = "image_ids=" + ",".join(map(str, oracle.image_ids(replica.site)[:8]))
         first, _ = start_crawl("images", replica, tmp_path, ids, "thumbnails=0", settings=one)
         wait_for_lines(tmp_path / "images.jsonl", 1, first)
         replica.clear_requests()
@@ -212,7 +213,7 @@ def test_a_second_crawl_on_the_same_folder_refuses_before_any_request(tmp_path):
 
 def test_a_thumbnail_that_failed_is_fetched_again_by_the_rerun(tmp_path):
     with Replica(**SMALL) as replica:
-        entry = replica.site.expected_entries()[0]
+        entry = oracle.expected_entries(replica.site)[0]
         faults = FaultConfig(corrupt_image_ids={entry["image_id"]}, fault_hosts=("images",))
         replica.reset_faults(faults)
         first = run_crawl("challenges", replica, tmp_path)
@@ -234,7 +235,7 @@ def test_a_thumbnail_that_failed_is_fetched_again_by_the_rerun(tmp_path):
 
 def test_the_image_hosts_ban_page_is_a_ban_waited_out(tmp_path):
     with Replica(**SMALL) as replica:
-        image_id = replica.site.image_ids()[0]
+        image_id = oracle.image_ids(replica.site)[0]
         replica.reset_faults(FaultConfig(file_ban_ids={image_id}))
         run = run_crawl(
             "images",
@@ -269,7 +270,7 @@ def test_the_session_cookie_reaches_no_cache_jobdir_or_log(tmp_path):
         "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
     }
     with Replica(**SMALL, faults=faults) as replica:
-        ids = "image_ids=" + ",".join(map(str, replica.site.image_ids()[:10]))
+        ids = "image_ids=" + ",".join(map(str, oracle.image_ids(replica.site)[:10]))
         process, log = start_crawl(
             "images", replica, tmp_path / "data", ids, "thumbnails=0", settings=settings, env=LOGIN
         )
@@ -331,7 +332,7 @@ def test_the_crawl_listens_on_no_port_and_leaves_no_job_file(tmp_path):
     before = set(job_files.glob("*")) if job_files.exists() else set()
     slow = FaultConfig(slow_seconds=0.2, slow_paths=("/image.php",))
     with Replica(**SMALL, faults=slow) as replica:
-        ids = "image_ids=" + ",".join(map(str, replica.site.image_ids()[:6]))
+        ids = "image_ids=" + ",".join(map(str, oracle.image_ids(replica.site)[:6]))
         process, log = start_crawl("images", replica, tmp_path, ids, "thumbnails=0")
         wait_for_lines(tmp_path / "images.jsonl", 1, process)
         sockets = listening_sockets(process.pid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import oracle
 from crawling import records, run_crawl
 
 from dpchallenge.replica import FaultConfig, Replica
@@ -11,8 +12,8 @@ SIZE = {"seed": 5, "challenges": 6, "entries": 12}
 
 def test_a_paged_results_listing_is_followed_page_by_page_by_both_spiders(tmp_path):
     site = Replica(**SIZE).site
-    paged = site.finished_challenge_ids()[0]
-    want = sorted(e["image_id"] for e in site.expected_entries(paged))
+    paged = oracle.finished_challenge_ids(site)[0]
+    want = sorted(e["image_id"] for e in oracle.expected_entries(site, paged))
     assert len(want) > 10, "the listing needs a second page"
     with Replica(**SIZE, faults=FaultConfig(paged_results_ids={paged})) as replica:
         run = run_crawl("challenges", replica, tmp_path / "a", f"challenge_ids={paged}")
@@ -34,7 +35,9 @@ def test_results_takes_the_history_only_fields_from_one_history_request(tmp_path
     with Replica(**SIZE) as replica:
         site = replica.site
         ruled = next(
-            c for c in site.finished_challenge_ids() if site.expected_challenge(c)["extra_rules"]
+            c
+            for c in oracle.finished_challenge_ids(site)
+            if oracle.expected_challenge(site, c)["extra_rules"]
         )
         run = run_crawl("results", replica, tmp_path, f"challenge_ids={ruled}")
         history = [r for r in replica.requests if r.path.startswith("/challenge_history")]
@@ -45,8 +48,8 @@ def test_results_takes_the_history_only_fields_from_one_history_request(tmp_path
     assert len(history) == 1, "no record yet: one history request"
     assert history_again == [], "the record already holds them"
     (challenge,) = records(tmp_path / "challenges.jsonl", "challenge_id")
-    assert challenge["extra_rules"] == site.expected_challenge(ruled)["extra_rules"]
-    assert challenge["kind"] == site.expected_challenge(ruled)["kind"]
+    assert challenge["extra_rules"] == oracle.expected_challenge(site, ruled)["extra_rules"]
+    assert challenge["kind"] == oracle.expected_challenge(site, ruled)["kind"]
 
 
 def test_an_image_page_that_disagrees_with_its_results_row_on_disqualification_is_flagged(
@@ -54,7 +57,7 @@ def test_an_image_page_that_disagrees_with_its_results_row_on_disqualification_i
 ):
     with Replica(**SIZE) as replica:
         site = replica.site
-        dq = next(e for e in site.expected_entries() if e.get("disqualified"))
+        dq = next(e for e in oracle.expected_entries(site) if e.get("disqualified"))
         run_crawl("results", replica, tmp_path, f"challenge_ids={dq['challenge_id']}")
         path = tmp_path / "entries.jsonl"
         lines = [  # the row now says the entry was not disqualified

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import oracle
 import pytest
 from crawling import records, run_crawl
 
@@ -24,7 +25,11 @@ def every_byte_written(*folders):
 
 def test_logged_in_images_carry_the_vote_breakdown_and_its_mos(tmp_path):
     with Replica(**SMALL, password=PASSWORD) as replica:
-        ids = [i for i in replica.site.image_ids() if i not in replica.site.removed_image_ids()]
+        ids = [
+            i
+            for i in oracle.image_ids(replica.site)
+            if i not in oracle.removed_image_ids(replica.site)
+        ]
         ids = ids[:4]
         run = run_crawl(
             "images",
@@ -39,7 +44,7 @@ def test_logged_in_images_carry_the_vote_breakdown_and_its_mos(tmp_path):
     assert len(login) == 1 and login[0].method == "POST"
     shown = 0
     for image in records(tmp_path / "images.jsonl", "image_id"):
-        want = site.expected_image(image["image_id"], logged_in=True)
+        want = oracle.expected_image(site, image["image_id"], logged_in=True)
         assert {k: image[k] for k in PAGE_FACTS} == {k: want[k] for k in PAGE_FACTS}
         if want["vote_counts"] is None:
             continue
@@ -59,7 +64,7 @@ def test_logged_in_images_carry_the_vote_breakdown_and_its_mos(tmp_path):
 
 def test_anonymous_images_fall_back_to_the_site_average(tmp_path):
     with Replica(**SMALL) as replica:
-        ids = replica.site.image_ids()[:2]
+        ids = oracle.image_ids(replica.site)[:2]
         run_crawl("images", replica, tmp_path, "image_ids=" + ",".join(map(str, ids)))
     for image in records(tmp_path / "images.jsonl", "image_id"):
         assert image["vote_counts"] is None
@@ -72,7 +77,7 @@ def test_a_wrong_password_stops_the_crawl_saying_so(tmp_path):
             "images",
             replica,
             tmp_path,
-            "image_ids=" + str(replica.site.image_ids()[0]),
+            "image_ids=" + str(oracle.image_ids(replica.site)[0]),
             env={"DPC_USERNAME": USER, "DPC_PASSWORD": "wrong-one"},
         )
     assert "login failed" in run.log
@@ -122,7 +127,7 @@ def test_secret_values_are_redacted_from_log_lines(tmp_path):
             "images",
             replica,
             tmp_path,
-            "image_ids=" + str(replica.site.invalid_image_ids()[0]),
+            "image_ids=" + str(oracle.invalid_image_ids(replica.site)[0]),
             settings={"DPC_BASE_URL": base, "LOG_LEVEL": "DEBUG"},
             env={"DPC_PASSWORD": PASSWORD},
         )

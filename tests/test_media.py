@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 
+import oracle
 from crawling import records, run_crawl
 from PIL import Image
 
@@ -16,8 +17,8 @@ SMALL = {"seed": 11, "challenges": 3, "entries": 4}
 
 
 def image_ids(site, count):
-    removed = set(site.removed_image_ids())
-    return [i for i in site.image_ids() if i not in removed][:count]
+    removed = set(oracle.removed_image_ids(site))
+    return [i for i in oracle.image_ids(site) if i not in removed][:count]
 
 
 def ids_arg(ids):

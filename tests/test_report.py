@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from ava import write_ava
 from crawling import ROOT, child_env, run_crawl
 from PIL import Image
 
 from dpchallenge.dataset.report import Facts, challenge_positions, figures, mos_by_source
 from dpchallenge.replica import Replica
-from dpchallenge.replica.ava import write_ava
 
 
 @pytest.fixture(scope="module")

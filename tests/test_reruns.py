@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import oracle
 import pytest
 from crawling import (
     ROOT,
@@ -53,7 +54,7 @@ def results_path(challenge_id: int) -> str:
 def thumbnail_paths(site, challenge_id: int) -> list[str]:
     return [
         "images:" + urlsplit(e["thumbnail_url"]).path
-        for e in site.expected_entries(challenge_id)
+        for e in oracle.expected_entries(site, challenge_id)
         if e["thumbnail_url"]
     ]
 
@@ -83,7 +84,7 @@ def test_a_rerun_with_the_same_jobdir_fetches_the_new_and_the_failed_and_nothing
     data, job = tmp_path / "data", {"JOBDIR": str(tmp_path / "job"), **QUICK_FAILURE}
     with Replica(**SMALL) as replica:
         site = replica.site
-        first_id, failing, hidden = site.finished_challenge_ids()
+        first_id, failing, hidden = oracle.finished_challenge_ids(site)
         shown = list(site._challenges)
         site._challenges = [c for c in shown if c.challenge_id != hidden]
         replica.reset_faults(FaultConfig(permanent_truncate_ids={failing}))
@@ -95,7 +96,7 @@ def test_a_rerun_with_the_same_jobdir_fetches_the_new_and_the_failed_and_nothing
         replica.clear_requests()
         rerun = run_crawl("challenges", replica, data, settings=job)
         requested = asked(replica)
-        expected_entries = sorted(e["image_id"] for e in site.expected_entries())
+        expected_entries = sorted(e["image_id"] for e in oracle.expected_entries(site))
     assert challenges_after_first == [first_id]
     assert requested == sorted(
         [
@@ -130,9 +131,9 @@ def test_a_first_run_during_an_outage_then_a_rerun_completes(tmp_path):
     with Replica(**SMALL) as replica:
         rerun = run_crawl("challenges", replica, data, settings=job)
         site = replica.site
-    expected_entries = sorted(e["image_id"] for e in site.expected_entries())
+    expected_entries = sorted(e["image_id"] for e in oracle.expected_entries(site))
     challenges = ids_of(data / "challenges.jsonl", "challenge_id")
-    assert sorted(challenges) == sorted(site.finished_challenge_ids())
+    assert sorted(challenges) == sorted(oracle.finished_challenge_ids(site))
     assert sorted(ids_of(data / "entries.jsonl", "image_id")) == expected_entries
     assert first.returncode == 1, first.log[-2000:]
     assert failed_after_first == [("history", None)]
@@ -145,7 +146,7 @@ def test_failed_pages_exit_1_with_a_summary_naming_failed_jsonl_and_a_clean_fini
 ):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
-        good, bad = replica.site.image_ids()[:2]
+        good, bad = oracle.image_ids(replica.site)[:2]
         replica.reset_faults(FaultConfig(permanent_truncate_ids={bad}))
         arg = f"image_ids={good},{bad}"
         failing = run_crawl("images", replica, data, arg, "thumbnails=0", settings=QUICK_FAILURE)
@@ -172,7 +173,7 @@ def test_ctrl_c_exits_3(tmp_path):
         process, log = start_crawl("challenges", replica, data, settings=ONE_AT_A_TIME)
         wait_for_lines(data / "entries.jsonl", 1, process)
         code = interrupt(process, signal.SIGINT)
-        total = len(replica.site.finished_challenge_ids())
+        total = len(oracle.finished_challenge_ids(replica.site))
     assert code == 3
     assert finished("challenges", data, code, log).stats["finish_reason"] == "shutdown"
     assert len(records(data / "challenges.jsonl", "challenge_id")) < total
@@ -290,7 +291,7 @@ def test_a_crawl_from_another_host_changes_nothing_in_the_folder(tmp_path, spide
     data = tmp_path / "data"
     cache = {"HTTPCACHE_ENABLED": "True", "HTTPCACHE_DIR": str(data / "httpcache")}
     with Replica(**SMALL) as replica:
-        cid = replica.site.finished_challenge_ids()[0]
+        cid = oracle.finished_challenge_ids(replica.site)[0]
         first = run_crawl("challenges", replica, data, f"challenge_ids={cid}", settings=cache)
         images = run_crawl("images", replica, data, f"challenge_ids={cid}", settings=cache)
         assert first.returncode == images.returncode == 0, first.log[-2000:] + images.log[-2000:]
@@ -313,16 +314,18 @@ def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
         site = replica.site
-        assert site.removed_image_ids(), "the replica has a removed image"
-        ids = "image_ids=" + ",".join(map(str, site.image_ids()))
+        assert oracle.removed_image_ids(site), "the replica has a removed image"
+        ids = "image_ids=" + ",".join(map(str, oracle.image_ids(site)))
         first = run_crawl("images", replica, data, ids, "full_res=1")
         # the done list is worked out at the close, for the next start
         kept = pickle.loads((data / ".done-images.full+thumb").read_bytes())
-        assert sorted(kept["ids"]) == site.image_ids()
+        assert sorted(kept["ids"]) == oracle.image_ids(site)
         replica.clear_requests()
         second = run_crawl("images", replica, data, ids, "full_res=1")
         pages_second = [r.path for r in replica.requests if r.path.startswith("/image.php")]
-        kept_image = next(i for i in site.image_ids() if i not in site.removed_image_ids())
+        kept_image = next(
+            i for i in oracle.image_ids(site) if i not in oracle.removed_image_ids(site)
+        )
         (data / "images" / "full" / f"{kept_image}.jpg").unlink()
         replica.clear_requests()
         third = run_crawl("images", replica, data, ids, "full_res=1")
@@ -331,7 +334,7 @@ def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     assert pages_third == [f"/image.php?IMAGE_ID={kept_image}"], "a file gone is fetched again"
     for run in (first, second, third):
         assert run.returncode == 0, run.log[-2000:]
-    assert sorted(ids_of(data / "images.jsonl", "image_id")) == site.image_ids()
+    assert sorted(ids_of(data / "images.jsonl", "image_id")) == oracle.image_ids(site)
 
 
 def test_a_challenge_with_a_removed_entry_without_link_is_done_after_one_run(tmp_path):
@@ -339,7 +342,7 @@ def test_a_challenge_with_a_removed_entry_without_link_is_done_after_one_run(tmp
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
         site = replica.site
-        [cid] = site.withdrawn_challenge_ids()
+        [cid] = oracle.withdrawn_challenge_ids(site)
         first = run_crawl("challenges", replica, data)
         replica.clear_requests()
         rerun = run_crawl("challenges", replica, data)
@@ -349,20 +352,23 @@ def test_a_challenge_with_a_removed_entry_without_link_is_done_after_one_run(tmp
         r for r in records(data / "challenges.jsonl", "challenge_id") if r["challenge_id"] == cid
     )
     assert challenge["results_incomplete"] is False
-    assert challenge == {**site.expected_challenge(cid), "crawled_at": challenge["crawled_at"]}
+    assert challenge == {
+        **oracle.expected_challenge(site, cid),
+        "crawled_at": challenge["crawled_at"],
+    }
     entries = [e for e in records(data / "entries.jsonl", "image_id") if e["challenge_id"] == cid]
-    assert len(entries) == len(site.expected_entries(cid)) < challenge["entries"]
+    assert len(entries) == len(oracle.expected_entries(site, cid)) < challenge["entries"]
     assert first.stat("dpc/results/removed_without_link") == 1
     assert "no IMAGE_ID link" not in first.log
     assert requested == ["pages:/challenge_history.php?show_all=1"]
-    assert rerun.stat("dpc/skipped/challenge_done") == len(site.finished_challenge_ids())
+    assert rerun.stat("dpc/skipped/challenge_done") == len(oracle.finished_challenge_ids(site))
 
 
 def test_a_refresh_without_full_res_keeps_the_full_files_in_the_records(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
         site = replica.site
-        ids = "image_ids=" + ",".join(map(str, site.image_ids()[:4]))
+        ids = "image_ids=" + ",".join(map(str, oracle.image_ids(site)[:4]))
         first = run_crawl("images", replica, data, ids, "full_res=1")
         refreshed = run_crawl("images", replica, data, ids, "refresh=1")
     written = records(data / "images.jsonl", "image_id")
@@ -429,7 +435,7 @@ def test_scripts_crawl_stops_the_whole_job_on_ctrl_c(tmp_path):
 def test_a_torn_line_in_the_middle_is_repaired_with_a_counted_warning_and_fetched_again(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
-        ids = replica.site.image_ids()[:4]
+        ids = oracle.image_ids(replica.site)[:4]
         arg = "image_ids=" + ",".join(map(str, ids))
         run_crawl("images", replica, data, arg, "thumbnails=0")
         path = data / "images.jsonl"
@@ -450,7 +456,7 @@ def test_a_torn_line_in_the_middle_is_repaired_with_a_counted_warning_and_fetche
 def test_a_torn_write_glued_to_a_later_append_is_torn_not_a_record(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:
-        ids = replica.site.image_ids()[:4]
+        ids = oracle.image_ids(replica.site)[:4]
         kept, lost = ids[:3], ids[3]
         run_crawl("images", replica, data, "image_ids=" + ",".join(map(str, kept)), "thumbnails=0")
         path = data / "images.jsonl"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import oracle
 from crawling import records, run_crawl
 
 from dpchallenge.replica import FaultConfig, Replica
@@ -31,7 +32,7 @@ def test_a_redesign_mid_crawl_stops_within_the_window_with_exit_3_and_one_line(t
         replica.clear_requests()
         run = run_crawl("images", replica, data, settings={**WINDOW, **ONE_AT_A_TIME})
         fetched = image_pages(replica)
-        expected = len(replica.site.image_ids())
+        expected = len(oracle.image_ids(replica.site))
     assert run.returncode == 3, run.log[-3000:]
     assert run.stats["finish_reason"] == "site_changed"
     assert after < len(fetched) <= after + 5 < expected, "stopped within the window"
@@ -51,8 +52,8 @@ def test_the_sites_ordinary_variety_does_not_trip_a_window_of_5(tmp_path):
     data = tmp_path / "data"
     with Replica(**SIZE, password=PASSWORD) as replica:
         site = replica.site
-        finished = site.finished_challenge_ids()
-        images = site.image_ids()
+        finished = oracle.finished_challenge_ids(site)
+        images = oracle.image_ids(site)
         replica.reset_faults(
             FaultConfig(
                 cp1252_ids={finished[1], *images[::7]},
@@ -68,17 +69,17 @@ def test_the_sites_ordinary_variety_does_not_trip_a_window_of_5(tmp_path):
                 "images",
                 replica,
                 data,
-                "image_ids=" + ",".join(map(str, [*site.invalid_image_ids(), *images[:4]])),
+                "image_ids=" + ",".join(map(str, [*oracle.invalid_image_ids(site), *images[:4]])),
                 "refresh=1",
                 settings=WINDOW,
             ),
         ]
-        assert site.withdrawn_challenge_ids() and site.removed_image_ids()
-        assert site.disqualified_image_ids() and site.images_without_comments()
+        assert oracle.withdrawn_challenge_ids(site) and oracle.removed_image_ids(site)
+        assert oracle.disqualified_image_ids(site) and oracle.images_without_comments(site)
     for run in runs:
         assert run.returncode == 0, run.log[-3000:]
         assert run.stats["finish_reason"] == "finished"
         assert CHANGED not in run.log
         assert not [k for k in run.stats if "/missing/" in k], run.stats
     assert runs[1].stat("dpc/image/histogram/shown") > 0, "logged in: the old histogram markup"
-    assert runs[2].stat("dpc/images/invalid_id") == len(site.invalid_image_ids())
+    assert runs[2].stat("dpc/images/invalid_id") == len(oracle.invalid_image_ids(site))

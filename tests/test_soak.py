@@ -6,6 +6,7 @@ import random
 import signal
 import time
 
+import oracle
 import pytest
 from crawling import records, run_crawl, start_crawl
 from test_integrity import assert_files_match_records
@@ -48,7 +49,7 @@ def test_five_kills_among_the_sites_faults_end_with_every_record_once(tmp_path):
     chance = random.Random(2026)
     data = tmp_path / "data"
     site = Replica(**SIZE).site
-    corrupt = set(chance.sample([i["image_id"] for i in site.expected_images()], 6))
+    corrupt = set(chance.sample([i["image_id"] for i in oracle.expected_images(site)], 6))
     faults = FaultConfig(**FAULTS, corrupt_image_ids=corrupt)
     with Replica(**SIZE, faults=faults) as replica:
         kills = 0
@@ -66,9 +67,9 @@ def test_five_kills_among_the_sites_faults_end_with_every_record_once(tmp_path):
     assert kills == 5
     assert {"429", "503", "ban", "truncated", "corrupt"} <= served, served
     for name, key, want in (
-        ("challenges.jsonl", "challenge_id", site.finished_challenge_ids()),
-        ("entries.jsonl", "image_id", [e["image_id"] for e in site.expected_entries()]),
-        ("images.jsonl", "image_id", [i["image_id"] for i in site.expected_images()]),
+        ("challenges.jsonl", "challenge_id", oracle.finished_challenge_ids(site)),
+        ("entries.jsonl", "image_id", [e["image_id"] for e in oracle.expected_entries(site)]),
+        ("images.jsonl", "image_id", [i["image_id"] for i in oracle.expected_images(site)]),
     ):
         ids = [r[key] for r in records(data / name, key)]
         assert sorted(ids) == sorted(want), name

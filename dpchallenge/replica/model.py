@@ -7,7 +7,6 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from html.parser import HTMLParser
 from statistics import NormalDist
 
 from dpchallenge.replica import eastern
@@ -165,14 +164,6 @@ LENSES = [
 APERTURES = ["f/1.8", "f/2.8", "f/4", "f/5.6", "f/8", "f/11", "f/16"]
 ISOS = ["100", "200", "400", "800", "1600", "3200"]
 SHUTTERS = ["1/4000", "1/1000", "1/250", "1/60", "1/10", "1/2", "2", "30"]
-# The numbers a reader should take from the strings above, written out by hand.
-APERTURE_F = {"f/1.8": 1.8, "f/2.8": 2.8, "f/4": 4.0, "f/5.6": 5.6, "f/8": 8.0, "f/11": 11.0}
-APERTURE_F["f/16"] = 16.0
-SHUTTER_S = {"1/4000": 1 / 4000, "1/1000": 1 / 1000, "1/250": 1 / 250, "1/60": 1 / 60}
-SHUTTER_S |= {"1/10": 1 / 10, "1/2": 1 / 2, "2": 2.0, "30": 30.0}
-ISO_VALUE = {"100": 100, "200": 200, "400": 400, "800": 800, "1600": 1600, "3200": 3200}
-CAMERA_MAKES = {2101: "Nikon", 2154: "Canon", 2230: "Fujifilm", 2297: "Sony", 1843: "Olympus"}
-CAMERA_MAKES |= {2010: "Pentax", 1702: "Canon", 2412: "Nikon", 1555: "Panasonic"}
 # The site stopped publishing the vote histogram around 2024 (SITE.md, measured by voting year):
 # the replica shows it, to logged-in sessions only, for challenges that ended voting before this.
 HISTOGRAM_UNTIL_YEAR = 2024
@@ -274,42 +265,9 @@ def escape_name(text: str) -> str:
     return text.replace('"', "&quot;")
 
 
-def collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _TextExtractor(HTMLParser):
-    """Plain text of a body per docs/parsing.md: <br> breaks lines, quote tables drop out."""
-
-    BREAK = "\x00"
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.table_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self.table_depth += 1
-        elif tag == "br" and not self.table_depth:
-            self.parts.append(self.BREAK)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self.table_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self.table_depth:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Text with line breaks kept: each <br> is a newline, each line's whitespace collapsed."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    lines = "".join(extractor.parts).split(_TextExtractor.BREAK)
-    return "\n".join(collapse(line) for line in lines).strip()
+def edited_line(edited: datetime) -> str:
+    """What the site appends to the body of a comment edited at that time (Eastern)."""
+    return f"<br><br><i>Message edited by author {edited:%Y-%m-%d %H:%M:%S}.</i>"
 
 
 @dataclass(frozen=True)
@@ -339,10 +297,6 @@ class Challenge:
     @property
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
-
-    @property
-    def description(self) -> str:
-        return html_to_text(self.description_html)
 
     @property
     def shows_histogram(self) -> bool:
@@ -403,7 +357,6 @@ class Comment:
     edited_at: datetime | None
     during_challenge: bool
     html: str  # the body as served (edited line and quote table included)
-    text: str
     helpful: bool
     camera: tuple[int, str] | None
     lens: tuple[int, str] | None
@@ -426,12 +379,6 @@ class ImageDetail:
     comments: tuple[Comment, ...] = field(default=())  # newest first
     galleries: tuple[tuple[int, str], ...] = ()  # (GALLERY_ID, name), in page order
     portfolio_link: bool = False  # a "Portfolio" link stands before the photographer's
-
-    @property
-    def photographer_comment(self) -> str | None:
-        if self.photographer_comment_html is None:
-            return None
-        return html_to_text(self.photographer_comment_html)
 
 
 # A contest's image means cluster near 5-6 with thin tails, as AVA's do.
@@ -796,14 +743,13 @@ class Site:
                     f"Originally posted by {quoted_name}:</b></div><hr><i> {quoted_core} </i>"
                     f"</td></tr></table> <br>{body}"
                 )
-            text = html_to_text(html)
             edited = None
             if rng.random() < 0.15:
                 edited = min(
                     eastern.unambiguous(posted + timedelta(minutes=rng.randint(2, 4000))),
                     self.now - timedelta(minutes=1),
                 )
-                html += f"<br><br><i>Message edited by author {edited:%Y-%m-%d %H:%M:%S}.</i>"
+                html += edited_line(edited)
             cores.append((author.name, core))
             comments.append(
                 Comment(
@@ -815,7 +761,6 @@ class Site:
                     edited_at=edited,
                     during_challenge=during,
                     html=html,
-                    text=text,
                     helpful=rng.random() < 0.5,
                     camera=rng.choice(CAMERAS) if rng.random() < 0.6 else None,
                     lens=rng.choice(LENSES) if rng.random() < 0.4 else None,
@@ -865,12 +810,6 @@ class Site:
     def finished_challenges(self) -> list[Challenge]:
         return [c for c in self._challenges if c.finished]
 
-    def finished_challenge_ids(self) -> list[int]:
-        return [c.challenge_id for c in self.finished_challenges()]
-
-    def unfinished_challenge_ids(self) -> list[int]:
-        return [c.challenge_id for c in self._challenges if not c.finished]
-
     def history_order(self) -> list[Challenge]:
         """Finished challenges as the history list shows them: latest submission end first."""
         return sorted(
@@ -914,96 +853,7 @@ class Site:
                 self._details[image_id] = self._make_detail(entry)
             return self._details[image_id]
 
-    def all_entries(self) -> list[Entry]:
-        """Every entry with an image on the site (a withdrawn one has none)."""
-        return [
-            e
-            for c in self.finished_challenges()
-            for e in self.entries(c.challenge_id)
-            if e.status != "withdrawn"
-        ]
-
-    def withdrawn_challenge_ids(self) -> list[int]:
-        """Challenges whose listing holds a removed entry's row without links."""
-        return [
-            c.challenge_id
-            for c in self.finished_challenges()
-            if any(e.status == "withdrawn" for e in self.entries(c.challenge_id))
-        ]
-
-    def image_ids(self) -> list[int]:
-        return sorted(e.image_id for e in self.all_entries())
-
-    def disqualified_image_ids(self) -> list[int]:
-        return sorted(e.image_id for e in self.all_entries() if e.status == "disqualified")
-
-    def removed_image_ids(self) -> list[int]:
-        return sorted(e.image_id for e in self.all_entries() if e.status == "removed")
-
-    def images_without_comments(self) -> list[int]:
-        return sorted(e.image_id for e in self.all_entries() if e.comment_count == 0)
-
-    def images_with_only_after_comments(self) -> list[int]:
-        return sorted(
-            e.image_id for e in self.all_entries() if e.comments_after and not e.comments_during
-        )
-
-    def images_with_divider(self) -> list[int]:
-        return sorted(e.image_id for e in self.all_entries() if e.comments_during)
-
-    def invalid_challenge_ids(self) -> list[int]:
-        """A sample of ids the site answers with "Invalid CHALLENGE_ID." (gaps, below, above)."""
-        known = {c.challenge_id for c in self._challenges}
-        low, high = min(known), max(known)
-        gaps = [i for i in range(low, high) if i not in known]
-        return sorted({1, 75, low - 1, *gaps[:10], high + 1, high + 1000})
-
-    def invalid_image_ids(self) -> list[int]:
-        """A sample of ids the site answers with "Invalid IMAGE_ID provided."."""
-        ids: set[int] = {1, FIRST_IMAGE_ID - 1}
-        for challenge in self._challenges[:3]:
-            block_start = FIRST_IMAGE_ID + challenge.index * self.image_block
-            valid = {e.image_id for e in self.entries(challenge.challenge_id)}
-            unused = [
-                i for i in range(block_start, block_start + self.image_block) if i not in valid
-            ]
-            ids.update(unused[:3])
-        ids.add(FIRST_IMAGE_ID + len(self._challenges) * self.image_block + 7)
-        return sorted(ids)
-
-    def em_dash_image_ids(self) -> list[int]:
-        """Images whose page holds an em dash (U+2014): served as cp1252 it becomes byte 0x97."""
-        found = []
-        for entry in self.all_entries():
-            detail = self.image_detail(entry.image_id)
-            assert detail is not None
-            sources = [entry.title, self._by_id[entry.challenge_id].name]
-            sources.append(detail.photographer_comment_html or "")
-            sources += [c.html for c in detail.comments]
-            if any("\u2014" in s for s in sources):
-                found.append(entry.image_id)
-        return found
-
-    def em_dash_challenge_ids(self) -> list[int]:
-        """Challenges whose results or details page holds an em dash."""
-        found = []
-        for challenge in self._challenges:
-            sources = [challenge.name, challenge.description_html]
-            sources += [e.title for e in self.entries(challenge.challenge_id)]
-            if any("\u2014" in s for s in sources):
-                found.append(challenge.challenge_id)
-        return found
-
     # ---- URLs ---------------------------------------------------------------------------
-
-    def history_url(self) -> str:
-        return f"{self.base_url}/challenge_history.php?show_all=1"
-
-    def results_url(self, challenge_id: int) -> str:
-        return f"{self.base_url}/challenge_results.php?CHALLENGE_ID={challenge_id}&show_full=1"
-
-    def image_page_url(self, image_id: int) -> str:
-        return f"{self.base_url}/image.php?IMAGE_ID={image_id}"
 
     def entry_file_url(self, challenge_id: int, image_id: int, size: int) -> str:
         low = challenge_id // 1000 * 1000
@@ -1016,237 +866,9 @@ class Site:
         low = user_id // 5000 * 5000
         return f"{self.images_url}/images_profile/{low}-{low + 4999}/65/{user_id}.jpg"
 
-    # ---- expected records ---------------------------------------------------------------
-
-    def expected_challenges(self) -> list[dict]:
-        """ChallengeItem dicts (no crawled_at) for every challenge in the model, by id."""
-        return [self.expected_challenge(c.challenge_id) for c in self._challenges]
-
-    def expected_challenge(self, challenge_id: int) -> dict:
-        """The ChallengeItem a parser should produce for this id, including the invalid form."""
-        record: dict = {name: None for name in CHALLENGE_FIELDS}
-        record["challenge_id"] = challenge_id
-        record["url"] = self.results_url(challenge_id)
-        challenge = self._by_id.get(challenge_id)
-        if challenge is None:
-            record["status"] = "invalid"
-            return record
-        record.update(
-            status="finished" if challenge.finished else "unfinished",
-            name=collapse(challenge.name),
-            kind=challenge.kind,
-            rules_id=challenge.rules_id,
-            rules_name=challenge.rules_name,
-            extra_rules=collapse(challenge.extra_rules) if challenge.extra_rules else None,
-            description=challenge.description,
-            description_html=challenge.description_html,
-            submission_start=challenge.submission_start.isoformat(),
-            submission_end=challenge.submission_end.isoformat(),
-            voting_start=challenge.voting_start.isoformat(),
-            voting_end=challenge.voting_end.isoformat(),
-        )
-        stats = self.stats(challenge_id)
-        if stats is not None:
-            record.update(
-                entries=stats.entries,
-                disqualifications=stats.disqualifications,
-                votes=stats.votes,
-                comments=stats.comments,
-                avg_score=float(fixed(stats.avg_score5, 5)),
-                highest_score=float(fixed(stats.highest, 4)),
-                median_score=float(fixed(stats.median, 4)),
-                lowest_score=float(fixed(stats.lowest, 4)),
-                results_incomplete=False,
-            )
-        return record
-
-    def expected_history_rows(self) -> list[dict]:
-        """HistoryRow dicts in page order (finished challenges only)."""
-        rows = []
-        for challenge in self.history_order():
-            stats = self.stats(challenge.challenge_id)
-            assert stats is not None
-            rows.append(
-                {
-                    "challenge_id": challenge.challenge_id,
-                    "name": collapse(challenge.name),
-                    "kind": challenge.kind,
-                    "rules_id": challenge.rules_id,
-                    "rules_name": challenge.rules_name,
-                    "extra_rules": collapse(challenge.extra_rules)
-                    if challenge.extra_rules
-                    else None,
-                    "submission_start": challenge.submission_start.isoformat(),
-                    "submission_end": challenge.submission_end.isoformat(),
-                    "entries": stats.entries,
-                    "highest_score": float(fixed(stats.highest, 4)),
-                    "avg_score": float(fixed(stats.avg_score4, 4)),
-                    "median_score": float(fixed(stats.median, 4)),
-                    "lowest_score": float(fixed(stats.lowest, 4)),
-                    "votes": stats.votes,
-                    "avg_votes": float(div_round(stats.votes, stats.entries)),
-                    "comments": stats.comments,
-                    "avg_comments": float(div_round(stats.comments, stats.entries)),
-                }
-            )
-        return rows
-
-    def expected_entries(self, challenge_id: int | None = None) -> list[dict]:
-        """EntryItem dicts (no crawled_at, no thumbnail_path) in (challenge id, row) order."""
-        ids = [challenge_id] if challenge_id is not None else self.finished_challenge_ids()
-        return [
-            self._expected_entry(e)
-            for cid in ids
-            for e in self.entries(cid)
-            if e.status != "withdrawn"
-        ]
-
-    def _expected_entry(self, entry: Entry) -> dict:
-        placed = entry.status == "placed"
-        removed = entry.status == "removed"
-        return {
-            "image_id": entry.image_id,
-            "challenge_id": entry.challenge_id,
-            "place": entry.place,
-            "ribbon": entry.ribbon,
-            "disqualified": {"placed": False, "disqualified": True}.get(entry.status),
-            "title": collapse(entry.title),
-            "photographer_id": entry.photographer.user_id,
-            "photographer_name": entry.photographer.name,
-            "avg_vote": float(fixed(entry.avg_all, 4)) if placed else None,
-            "votes": entry.votes if placed else None,
-            "views": entry.views,
-            "views_during_voting": entry.views_during_voting,
-            "avg_participants": (
-                float(fixed(div_round(entry.avg_participants, 10), 3)) if placed else None
-            ),
-            "avg_non_participants": (
-                float(fixed(div_round(entry.avg_non_participants, 10), 3)) if placed else None
-            ),
-            "thumbnail_url": (
-                None if removed else self.entry_file_url(entry.challenge_id, entry.image_id, 120)
-            ),
-            "image_url": (
-                None if removed else self.entry_file_url(entry.challenge_id, entry.image_id, 1200)
-            ),
-        }
-
-    def expected_images(self, logged_in: bool = False) -> list[dict]:
-        """ImageItem dicts for every valid image id, by id (fields a parser owns; see docs)."""
-        records = []
-        for image_id in self.image_ids():
-            record = self.expected_image(image_id, logged_in)
-            assert record is not None
-            records.append(record)
-        return records
-
-    def expected_image(self, image_id: int, logged_in: bool = False) -> dict | None:
-        detail = self.image_detail(image_id)
-        if detail is None:
-            return None
-        entry = detail.entry
-        challenge = self._by_id[entry.challenge_id]
-        placed = entry.status == "placed"
-        removed = entry.status == "removed"
-        extra = {"Location": detail.location} if detail.location else {}
-
-        def avg(value: int | None) -> float | None:
-            return float(fixed(value, 4)) if placed and value is not None else None
-
-        return {
-            "image_id": image_id,
-            "challenge_id": challenge.challenge_id,
-            "challenge_name": collapse(challenge.name),
-            "title": collapse(entry.title),
-            "photographer_id": entry.photographer.user_id,
-            "photographer_name": entry.photographer.name,
-            "camera": detail.camera[1],
-            "camera_id": detail.camera[0],
-            "lens": detail.lens[1] if detail.lens else None,
-            "lens_id": detail.lens[0] if detail.lens else None,
-            "aperture": detail.aperture,
-            "iso": detail.iso,
-            "shutter": detail.shutter,
-            "aperture_f": APERTURE_F.get(detail.aperture),
-            "shutter_s": SHUTTER_S.get(detail.shutter),
-            "iso_value": ISO_VALUE.get(detail.iso),
-            "camera_make": CAMERA_MAKES[detail.camera[0]],
-            "taken_on": detail.taken_on.isoformat() if detail.taken_on else None,
-            "uploaded_on": detail.uploaded_on.isoformat(),
-            "extra_info": extra,
-            "photographer_comment": detail.photographer_comment,
-            "photographer_comment_html": detail.photographer_comment_html,
-            "place": entry.place,
-            "place_of": self.place_of(challenge.challenge_id) if placed else None,
-            "disqualified": {"placed": False, "disqualified": True}.get(entry.status),
-            "avg_all": avg(entry.avg_all),
-            "avg_commenters": avg(detail.avg_commenters),
-            "avg_participants": avg(entry.avg_participants),
-            "avg_non_participants": avg(entry.avg_non_participants),
-            "views_since_voting": entry.views,
-            "views_during_voting": entry.views_during_voting,
-            "votes": entry.votes,
-            "comment_count": entry.comment_count,
-            "favorites": entry.favorites,
-            "vote_counts": (
-                list(entry.vote_counts) if logged_in and challenge.shows_histogram else None
-            ),
-            "comments": [self._expected_comment(c) for c in detail.comments],
-            "thumbnail_url": (
-                None if removed else self.entry_file_url(entry.challenge_id, image_id, 120)
-            ),
-            "image_url": None
-            if removed
-            else self.entry_file_url(entry.challenge_id, image_id, 1200),
-            "galleries": [{"gallery_id": gid, "name": name} for gid, name in detail.galleries],
-            "url": self.image_page_url(image_id),
-        }
-
     def place_of(self, challenge_id: int) -> int:
         """The n of "Place: k out of n": the number of placed entries."""
         return sum(e.status == "placed" for e in self.entries(challenge_id))
-
-    @staticmethod
-    def _expected_comment(comment: Comment) -> dict:
-        return {
-            "comment_id": comment.comment_id,
-            "author_id": comment.author.user_id,
-            "author_name": comment.author.name,
-            "author_role": comment.author.role,
-            "posted_at": eastern.iso(comment.posted_at),
-            "edited_at": eastern.iso(comment.edited_at) if comment.edited_at else None,
-            "during_challenge": comment.during_challenge,
-            "text": comment.text,
-            "html": comment.html,
-            "helpful": comment.helpful,
-        }
-
-
-CHALLENGE_FIELDS = [
-    "challenge_id",
-    "name",
-    "url",
-    "status",
-    "kind",
-    "rules_id",
-    "rules_name",
-    "extra_rules",
-    "description",
-    "description_html",
-    "submission_start",
-    "submission_end",
-    "voting_start",
-    "voting_end",
-    "entries",
-    "disqualifications",
-    "votes",
-    "comments",
-    "avg_score",
-    "highest_score",
-    "median_score",
-    "lowest_score",
-    "results_incomplete",
-]
 
 
 def _roman(n: int) -> str:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import random
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from dpchallenge.replica import jpeg, pages
+from dpchallenge.replica.httpd import LocalServer
 from dpchallenge.replica.model import Site
 
 PAGES = "pages"
@@ -135,37 +134,6 @@ def _periodic(n: int, every: int, length: int) -> bool:
     return every > 0 and length > 0 and (n - 1) % (every + length) >= every
 
 
-class LocalServer(ThreadingHTTPServer):
-    """A threaded HTTP server on 127.0.0.1 that can drop its open connections when stopped."""
-
-    daemon_threads = True
-    # socketserver's default backlog of 5 overflows when a crawler opens many connections at
-    # once; the client then waits on TCP retransmits for seconds. Real web servers use ~511.
-    request_queue_size = 512
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(address, handler)
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        with self.connections_lock:
-            self.connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:  # type: ignore[no-untyped-def]
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def drop_connections(self) -> None:
-        with self.connections_lock:
-            open_sockets = list(self.connections)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
 class Replica:
     """A running copy of the site: pages on one port, entry files on another."""
 
@@ -192,7 +160,6 @@ class Replica:
         self._host = host
         self._ports = {PAGES: port, IMAGES: image_port}
         self._servers: dict[str, LocalServer] = {}
-        self._threads: list[threading.Thread] = []
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -214,25 +181,13 @@ class Replica:
         self.site.base_url = self.base_url
         self.site.images_url = self.images_url
         for kind, server in self._servers.items():
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"replica-{kind}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+            server.start(f"replica-{kind}")
         return self
 
     def stop(self) -> None:
         for server in self._servers.values():
-            server.shutdown()
-            server.drop_connections()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
+            server.stop()
         self._servers.clear()
-        self._threads.clear()
 
     def __enter__(self) -> Replica:
         return self.start()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from dpchallenge.replica.server import LocalServer
+from dpchallenge.replica.httpd import LocalServer
 
 FAILURE_BODY = (
     b"Request failed. You will not be charged for this request. Please make sure your URL is "
@@ -72,7 +72,6 @@ class ScraperApiStandIn:
         self.delay = delay
         self._tls = tls
         self._servers: dict[str, _Server] = {}
-        self._threads: list[threading.Thread] = []
         self._log: list[StandInRecord] = []
         self._lock = threading.Lock()
         self._failures_left = 0
@@ -80,26 +79,13 @@ class ScraperApiStandIn:
     def start(self) -> ScraperApiStandIn:
         for kind, handler in (("proxy", _ProxyHandler), ("api", _ApiHandler)):
             server = _Server(("127.0.0.1", 0), handler, self)
-            self._servers[kind] = server
-            thread = threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"standin-scraperapi-{kind}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+            self._servers[kind] = server.start(f"standin-scraperapi-{kind}")
         return self
 
     def stop(self) -> None:
         for server in self._servers.values():
-            server.shutdown()
-            server.drop_connections()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
+            server.stop()
         self._servers.clear()
-        self._threads.clear()
 
     def __enter__(self) -> ScraperApiStandIn:
         return self.start()
@@ -109,11 +95,11 @@ class ScraperApiStandIn:
 
     @property
     def proxy_url(self) -> str:
-        return f"http://127.0.0.1:{self._servers['proxy'].server_address[1]}"
+        return self._servers["proxy"].url
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self._servers['api'].server_address[1]}/"
+        return self._servers["api"].url + "/"
 
     @property
     def requests(self) -> list[StandInRecord]:

@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 
-from dpchallenge.replica.server import LocalServer
+from dpchallenge.replica.httpd import LocalServer, serve
 
 MARKER = ("X-Rendered-By", "standin-splash")
 # Headers about the hop to Splash, not about the page request Splash makes.
@@ -42,7 +42,6 @@ class SplashStandin:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._address = (host, port)
         self._server: LocalServer | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._renders: list[RenderRecord] = []
 
@@ -50,8 +49,7 @@ class SplashStandin:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("splash stand-in not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return self._server.url + "/"
 
     @property
     def renders(self) -> list[RenderRecord]:
@@ -64,22 +62,13 @@ class SplashStandin:
 
     def start(self) -> SplashStandin:
         handler = type("SplashHandler", (_Handler,), {"standin": self})
-        self._server = LocalServer(self._address, handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._server = serve(handler, "standin-splash", *self._address)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def __enter__(self) -> SplashStandin:
         return self.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from oracle import all_entries
+
 from dpchallenge.replica.model import Site
 
 
@@ -12,7 +14,7 @@ def ava_lines(site: Site, share: float = 0.5) -> list[str]:
     """AVA.txt lines for a seeded share of the placed images: their vote counts, two tags."""
     rng = random.Random(f"{site.seed}/ava")
     lines = []
-    for entry in site.all_entries():
+    for entry in all_entries(site):
         if entry.status != "placed" or rng.random() >= share:
             continue
         tags = (rng.randint(1, 66), rng.choice([0, rng.randint(1, 66)]))
