@@ -59,7 +59,7 @@ def read_dictionary(path: str | Path = DOC_PATH) -> dict[str, dict[str, Row]]:
             if not line.startswith("|") or section is None:
                 continue
             row = cells(line)
-            if tuple(row) == HEADER or all(set(c) <= set("-: ") for c in row):
+            if tuple(row) == HEADER or all(c and set(c) <= set("-:") for c in row):
                 continue
             if len(row) != len(HEADER):
                 raise DataError(f"{path}:{number}: a table row of {len(row)} cells, not 5")
