@@ -189,14 +189,9 @@ def test_a_row_for_a_field_that_is_gone_is_named(tmp_path):
 
 def test_a_row_that_is_not_five_cells_is_refused_naming_its_line(tmp_path):
     copy = edited(tmp_path, "entries.jsonl", "title", lambda line: line.replace(" | ", " \\| ", 1))
-    number = (
-        copy.read_text(encoding="utf-8")
-        .splitlines()
-        .index(
-            next(line for line in copy.read_text().splitlines() if line.startswith("| `title` \\|"))
-        )
-    )
-    with pytest.raises(DataError, match=re.escape(f"fields.md:{number + 1}: a table row of 4")):
+    lines = copy.read_text(encoding="utf-8").splitlines()
+    number = 1 + next(n for n, line in enumerate(lines) if line.startswith("| `title` \\|"))
+    with pytest.raises(DataError, match=re.escape(f"fields.md:{number}: a table row of 4")):
         read_dictionary(copy)
 
 
