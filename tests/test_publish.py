@@ -455,8 +455,12 @@ def test_report_counts_images_per_gallery(crawled, tmp_path):
 
 
 def test_pyiqa_columns_are_the_documented_ones():
-    from dpchallenge.dataset.dictionary import PYIQA_AVA_CSV, PYIQA_DPC_CSV
+    from dpchallenge.dataset.dictionary import read_dictionary
     from dpchallenge.dataset.pyiqa import AVA_HEADER, DPC_HEADER
 
-    assert [c[0] for c in PYIQA_AVA_CSV] == AVA_HEADER
-    assert [c[0] for c in PYIQA_DPC_CSV] == DPC_HEADER
+    documented = read_dictionary()
+    for section, header in (
+        ("meta_info/meta_info_AVADataset.csv", AVA_HEADER),
+        ("meta_info/meta_info_DPCDataset.csv", DPC_HEADER),
+    ):
+        assert [name.split(": ", 1)[1] for name in documented[section]] == header

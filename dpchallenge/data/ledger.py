@@ -13,6 +13,18 @@ from dpchallenge.data.layout import INVALID, dataset_paths
 
 logger = logging.getLogger(__name__)
 
+# a line's keys and the type of each value (docs/fields.md says what they mean); a resolved
+# line has kind, id and resolved only
+FAILED_KEYS = {
+    "kind": "str",
+    "id": "int | None",
+    "url": "str | None",
+    "reason": "str",
+    "time": "str",
+    "resolved": "bool",
+}
+INVALID_KEYS = {"kind": "str", "id": "int", "url": "str", "time": "str", "resolved": "bool"}
+
 
 def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dpchallenge.dataset.schema import COMMENT_COLUMNS, IMAGE_COLUMNS
+from dpchallenge.dataset import dictionary
 
 DATASET_NAME = "dpchallenge"
 PRETTY_NAME = "DPChallenge photographs: scores, vote histograms, comments and camera data"
@@ -45,36 +45,36 @@ TABLE_MEANING = {
     "challenges": "one row per challenge: theme, kind, dates, entry and vote counts",
     "entries": "one row per results-page row (every entry the crawl holds)",
 }
+# each config's section of docs/fields.md, and the one of the columns export hf adds
+TABLE_SECTION = {
+    "images": "images.parquet, imagefolder metadata.jsonl, webdataset .json",
+    "comments": "comments.parquet",
+    "challenges": "challenges.parquet",
+    "entries": "entries.parquet",
+}
+HF_SECTION = "export hf: data/<config>/*.parquet"
 
 
 def citation(version: str = "") -> str:
     return AVA_BIBTEX + "\n\n" + TOOL_BIBTEX % (version or "unknown")
 
 
-def field_meanings(table: str) -> dict[str, str]:
-    """Each column's meaning, from the data dictionary (docs/fields.md) and the schema."""
-    if table == "images":
-        meanings = {name: meaning for name, _, meaning in IMAGE_COLUMNS}
-        meanings["image"] = "the stored file's original bytes (--images thumb|full)"
-        return meanings
-    if table == "comments":
-        return {name: meaning for name, _, meaning in COMMENT_COLUMNS}
-    from dpchallenge.dataset import dictionary
-
-    documented = dictionary.CHALLENGE if table == "challenges" else dictionary.ENTRY
-    meanings = {name: entry[0] for name, entry in documented.items()}
-    meanings["split"] = "train | validation | test: the split of the challenge"
-    meanings["extra_fields"] = "JSON object of record fields this schema does not know, or null"
-    return meanings
+def field_meanings(table: str) -> dict[str, str] | None:
+    """Each column's meaning, from the data dictionary (docs/fields.md); None when the package
+    runs without the project's docs/."""
+    try:
+        sections = dictionary.read_dictionary(dictionary.DOC_PATH)
+    except FileNotFoundError:
+        return None
+    rows = {**sections.get(HF_SECTION, {}), **sections.get(TABLE_SECTION[table], {})}
+    return {name: row.meaning for name, row in rows.items()}
 
 
 def type_name(field) -> str:
     """The data dictionary's short type names; the embedded file as `datasets`' Image."""
     if field.name == "image":
         return "Image (bytes, path)"
-    from dpchallenge.dataset.dictionary import arrow_name
-
-    return arrow_name(field.type)
+    return dictionary.arrow_name(field.type)
 
 
 def size_category(count: int) -> str:
@@ -196,12 +196,26 @@ def body(configs: dict[str, dict], manifest: dict, facts: dict) -> str:
         "",
         "## Fields",
         "",
-        "From the project's data dictionary (docs/fields.md), which also says where each"
-        " field comes from and when it is null.",
     ]
+    described = {name: field_meanings(name) for name in configs}
+    if None in described.values():
+        out.append(
+            "What each column means, where it comes from and when it is null: the data"
+            " dictionary, docs/fields.md in the crawler's source."
+        )
+    else:
+        out.append(
+            "From the project's data dictionary (docs/fields.md), which also says where each"
+            " field comes from and when it is null."
+        )
     for name, info in configs.items():
-        meanings = field_meanings(name)
+        meanings = described[name]
         out += ["", f"### `{name}`", ""]
+        if meanings is None:
+            out += _table(
+                ["column", "type"], [[f"`{f.name}`", type_name(f)] for f in info["schema"]]
+            )
+            continue
         out += _table(
             ["column", "type", "meaning"],
             [[f"`{f.name}`", type_name(f), meanings.get(f.name, "")] for f in info["schema"]],

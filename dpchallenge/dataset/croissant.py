@@ -116,7 +116,7 @@ def data_type(kind: pa.DataType) -> tuple[str, bool] | None:
 
 
 def record_set(name: str, schema: pa.Schema) -> dict:
-    meanings = field_meanings(name)
+    meanings = field_meanings(name) or {}
     fields = []
     for field in schema:
         if field.name == "image":

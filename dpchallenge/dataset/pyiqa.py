@@ -3,7 +3,7 @@
 pyiqa reads a meta-info CSV with pandas and takes its columns by position (`values.tolist()`):
 the AVADataset's row is img_name, MOS, ten counts, two tags, then its split column compared with
 0/1/2; the GeneralNRDataset's is img_name, MOS, and a split column compared with the phase
-names train/val/test. The column order below is that contract.
+names train/val/test. The column order (dataset/schema.py) is that contract.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ import shutil
 from pathlib import Path
 
 from dpchallenge.dataset.ava import read_id_list
+from dpchallenge.dataset.schema import PYIQA_AVA_COLUMNS, PYIQA_DPC_COLUMNS
 
-AVA_HEADER = [
-    "img_name",
-    "MOS",
-    *(f"c{score}" for score in range(1, 11)),
-    "semantic_tag1",
-    "semantic_tag2",
-    "official_split",
-]
-DPC_HEADER = ["img_name", "MOS", "votes", "challenge_id", "split"]
+AVA_HEADER = [name for name, _ in PYIQA_AVA_COLUMNS]
+DPC_HEADER = [name for name, _ in PYIQA_DPC_COLUMNS]
 OFFICIAL_SPLIT = {"train": 0, "validation": 1, "test": 2}
 PHASE = {"train": "train", "validation": "val", "test": "test"}
 IMAGES = "ava_images"

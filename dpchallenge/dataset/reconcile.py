@@ -20,24 +20,10 @@ from dpchallenge.data.layout import FAILED, dataset_paths
 from dpchallenge.data.ledger import FailedLedger, settled_invalid
 from dpchallenge.data.records import head_pattern
 from dpchallenge.dataset.export import finish_out, prepare_out, project_version
+from dpchallenge.dataset.schema import RECONCILE_COLUMNS
 from dpchallenge.dataset.source import DataError, Problems, decode, parts
 
-COLUMNS = (
-    "image_id",
-    "ava_challenge_id",
-    "status",
-    "site_challenge_id",
-    "ava_votes",
-    "site_votes",
-    "counts_equal",
-    "ava_mos",
-    "site_mos",
-    "has_thumb",
-    "has_full",
-    "full_sha256",
-    "full_width",
-    "full_height",
-)
+COLUMNS = tuple(name for name, _ in RECONCILE_COLUMNS)
 STATUSES = ("found", "invalid", "failed", "not_crawled")
 SCORES = np.arange(1, 11)
 

@@ -12,7 +12,7 @@ from dpchallenge.dataset.columns import fits, python_types
 from dpchallenge.dataset.schema import COMMENT_TYPE, FILE_TYPE, IMAGE_COLUMNS, SCALAR_COLUMNS
 from dpchallenge.items import EntryItem, ImageItem
 
-COLUMN_NAMES = [name for name, _, _ in IMAGE_COLUMNS]
+COLUMN_NAMES = [name for name, _ in IMAGE_COLUMNS]
 FILE_KEYS = [f.name for f in FILE_TYPE]
 COMMENT_KEYS = [f.name for f in COMMENT_TYPE]
 FILE_KEY_SET = frozenset(FILE_KEYS)

@@ -1,4 +1,4 @@
-"""The exports' fixed columns, their Arrow types and meaning: the data dictionary's source."""
+"""The exports' fixed columns and their types; docs/fields.md says what they mean."""
 
 from __future__ import annotations
 
@@ -33,171 +33,87 @@ COMMENT_TYPE = pa.struct(
     ]
 )
 
-# (name, type, meaning): every row of images.parquet, metadata.jsonl and the .json members
-IMAGE_COLUMNS: list[tuple[str, pa.DataType, str]] = [
-    ("image_id", pa.int64(), "the site's image id (IMAGE_ID in the page URL)"),
-    ("challenge_id", pa.int64(), "the challenge the image was entered in"),
-    ("challenge_name", pa.string(), "the challenge's name (its theme)"),
-    (
-        "challenge_kind",
-        pa.string(),
-        "member | open | speed | invitational; null without a challenge record",
-    ),
-    (
-        "challenge_voting_end",
-        pa.date32(),
-        "the last voting day of the challenge; null without a challenge record",
-    ),
-    ("title", pa.string(), "the image's title"),
-    ("photographer_id", pa.int64(), "the photographer's USER_ID"),
-    ("photographer_name", pa.string(), "the photographer's name"),
-    ("place", pa.int32(), "final place in the challenge; null when disqualified or removed"),
-    (
-        "place_of",
-        pa.int32(),
-        "the number of placed entries the place is out of (image page); null without it",
-    ),
-    ("ribbon", pa.int32(), "1, 2 or 3 for the ribbon places, else null (results row)"),
-    ("disqualified", pa.bool_(), "true for a disqualified entry; null when neither page says"),
-    (
-        "removed",
-        pa.bool_(),
-        "true when the results row links no image (the site's removed-image placeholder);"
-        " null without a results row",
-    ),
-    (
-        "has_image_page",
-        pa.bool_(),
-        "true when the image page was crawled; false: only the results row is known",
-    ),
-    (
-        "mos",
-        pa.float64(),
-        "mean opinion score 1-10: from vote_counts when known, else the site's average",
-    ),
-    (
-        "mos_std",
-        pa.float64(),
-        "population standard deviation of the votes; null without vote_counts",
-    ),
-    (
-        "mos_source",
-        pa.string(),
-        "vote_counts | site_average | results_average; null when there is no score",
-    ),
-    ("vote_counts", pa.list_(pa.int32()), "ten counts, for scores 1..10, or null"),
-    (
-        "vote_counts_source",
-        pa.string(),
-        "site (the Voting Breakdown) | ava (the --ava-txt file); null without counts",
-    ),
-    ("score_distribution", pa.list_(pa.float64()), "vote_counts normalised to sum to 1, or null"),
-    ("votes", pa.int64(), "number of votes the site reports (image page, else results row)"),
-    ("avg_all", pa.float64(), "the site's Avg (all users), from the image page"),
-    ("avg_vote", pa.float64(), "the average vote on the results row"),
-    ("avg_commenters", pa.float64(), "the site's Avg (commenters)"),
-    ("avg_participants", pa.float64(), "average vote of challenge participants"),
-    ("avg_non_participants", pa.float64(), "average vote of non-participants"),
-    ("views", pa.int64(), "views on the results row"),
-    ("views_since_voting", pa.int64(), "views since voting ended (image page)"),
-    ("views_during_voting", pa.int64(), "views during voting"),
-    ("comment_count", pa.int64(), "the page's comment count"),
-    ("favorites", pa.int64(), "how many members made it a favourite"),
-    ("camera", pa.string(), "camera as the photographer entered it"),
-    ("camera_id", pa.int64(), "the site's camera id"),
-    (
-        "camera_make",
-        pa.string(),
-        "the camera's maker, as the crawl derived it; null in older crawls",
-    ),
-    ("lens", pa.string(), "lens as entered"),
-    ("lens_id", pa.int64(), "the site's lens id"),
-    ("aperture", pa.string(), "aperture as entered (f/2.8)"),
-    (
-        "aperture_f",
-        pa.float64(),
-        "the aperture's f-number (2.8); null when absent or unreadable, or in older crawls",
-    ),
-    ("iso", pa.string(), "ISO as entered"),
-    (
-        "iso_value",
-        pa.int64(),
-        "ISO as a number; null when absent or unreadable, or in older crawls",
-    ),
-    ("shutter", pa.string(), "shutter speed as entered (1/250)"),
-    (
-        "shutter_s",
-        pa.float64(),
-        "shutter speed in seconds (0.004); null when absent or unreadable, or in older crawls",
-    ),
-    ("taken_on", pa.date32(), "date taken, as entered"),
-    ("uploaded_on", pa.date32(), "date uploaded"),
-    (
-        "extra_info",
-        pa.string(),
-        "JSON object of the Photograph Information and Statistics lines without a column, or null",
-    ),
-    ("photographer_comment", pa.string(), "the photographer's comment as text"),
-    ("photographer_comment_html", pa.string(), "the photographer's comment as served"),
-    (
-        "in_ava",
-        pa.bool_(),
-        "true when the --ava-txt file holds the image; false otherwise (also without --ava-txt)",
-    ),
-    (
-        "ava_tag1",
-        pa.int32(),
-        "AVA's first semantic tag (for an image not in AVA, with --ava-tags: its first gallery"
-        " that names an AVA tag); null when there is none",
-    ),
-    ("ava_tag2", pa.int32(), "AVA's second semantic tag; likewise"),
-    (
-        "galleries",
-        pa.list_(pa.string()),
-        "the names of the site's galleries the image is in, in page order; [] when none,"
-        " null when the image page did not say (or was not crawled)",
-    ),
-    ("thumbnail_url", pa.string(), "the thumbnail's URL on the site"),
-    ("image_url", pa.string(), "the full-size file's URL on the site"),
-    ("url", pa.string(), "the image page's URL; null without an image page"),
-    (
-        "files",
-        pa.list_(FILE_TYPE),
-        "stored files: kind thumb|full, url, path (relative to the image store), sha256,"
-        " width, height, bytes, error",
-    ),
-    (
-        "comments",
-        pa.list_(COMMENT_TYPE),
-        "every comment, newest first (see comments.parquet for the fields)",
-    ),
-    ("split", pa.string(), "train | validation | test, assigned by challenge"),
-    ("crawled_at", pa.string(), "when the image page (else the results row) was fetched, ISO 8601"),
-    (
-        "extra_fields",
-        pa.string(),
-        "JSON object of record fields this schema does not know (newer crawls), or null",
-    ),
+# every row of images.parquet, metadata.jsonl and the .json members (docs/fields.md: meanings)
+IMAGE_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("image_id", pa.int64()),
+    ("challenge_id", pa.int64()),
+    ("challenge_name", pa.string()),
+    ("challenge_kind", pa.string()),
+    ("challenge_voting_end", pa.date32()),
+    ("title", pa.string()),
+    ("photographer_id", pa.int64()),
+    ("photographer_name", pa.string()),
+    ("place", pa.int32()),
+    ("place_of", pa.int32()),
+    ("ribbon", pa.int32()),
+    ("disqualified", pa.bool_()),
+    ("removed", pa.bool_()),
+    ("has_image_page", pa.bool_()),
+    ("mos", pa.float64()),
+    ("mos_std", pa.float64()),
+    ("mos_source", pa.string()),
+    ("vote_counts", pa.list_(pa.int32())),
+    ("vote_counts_source", pa.string()),
+    ("score_distribution", pa.list_(pa.float64())),
+    ("votes", pa.int64()),
+    ("avg_all", pa.float64()),
+    ("avg_vote", pa.float64()),
+    ("avg_commenters", pa.float64()),
+    ("avg_participants", pa.float64()),
+    ("avg_non_participants", pa.float64()),
+    ("views", pa.int64()),
+    ("views_since_voting", pa.int64()),
+    ("views_during_voting", pa.int64()),
+    ("comment_count", pa.int64()),
+    ("favorites", pa.int64()),
+    ("camera", pa.string()),
+    ("camera_id", pa.int64()),
+    ("camera_make", pa.string()),
+    ("lens", pa.string()),
+    ("lens_id", pa.int64()),
+    ("aperture", pa.string()),
+    ("aperture_f", pa.float64()),
+    ("iso", pa.string()),
+    ("iso_value", pa.int64()),
+    ("shutter", pa.string()),
+    ("shutter_s", pa.float64()),
+    ("taken_on", pa.date32()),
+    ("uploaded_on", pa.date32()),
+    ("extra_info", pa.string()),
+    ("photographer_comment", pa.string()),
+    ("photographer_comment_html", pa.string()),
+    ("in_ava", pa.bool_()),
+    ("ava_tag1", pa.int32()),
+    ("ava_tag2", pa.int32()),
+    ("galleries", pa.list_(pa.string())),
+    ("thumbnail_url", pa.string()),
+    ("image_url", pa.string()),
+    ("url", pa.string()),
+    ("files", pa.list_(FILE_TYPE)),
+    ("comments", pa.list_(COMMENT_TYPE)),
+    ("split", pa.string()),
+    ("crawled_at", pa.string()),
+    ("extra_fields", pa.string()),
 ]
-IMAGE_SCHEMA = pa.schema([(name, kind) for name, kind, _ in IMAGE_COLUMNS])
+IMAGE_SCHEMA = pa.schema([(name, kind) for name, kind in IMAGE_COLUMNS])
 
-COMMENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
-    ("image_id", pa.int64(), "the image commented on"),
-    ("challenge_id", pa.int64(), "its challenge"),
-    ("mos", pa.float64(), "the image's MOS (as in images.parquet)"),
-    ("split", pa.string(), "the image's split"),
-    ("comment_id", pa.int64(), "the site's comment id"),
-    ("author_id", pa.int64(), "the commenter's USER_ID"),
-    ("author_name", pa.string(), "the commenter's name"),
-    ("author_role", pa.string(), "Member | Registered User | Site Council ..."),
-    ("posted_at", pa.string(), "when posted, ISO 8601 with the US Eastern offset"),
-    ("edited_at", pa.string(), "when last edited, or null"),
-    ("during_challenge", pa.bool_(), "true when posted during voting"),
-    ("text", pa.string(), "the commenter's own words: no quote, no edit line"),
-    ("html", pa.string(), "the body as served"),
-    ("helpful", pa.bool_(), "the photographer found it helpful"),
+COMMENT_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("image_id", pa.int64()),
+    ("challenge_id", pa.int64()),
+    ("mos", pa.float64()),
+    ("split", pa.string()),
+    ("comment_id", pa.int64()),
+    ("author_id", pa.int64()),
+    ("author_name", pa.string()),
+    ("author_role", pa.string()),
+    ("posted_at", pa.string()),
+    ("edited_at", pa.string()),
+    ("during_challenge", pa.bool_()),
+    ("text", pa.string()),
+    ("html", pa.string()),
+    ("helpful", pa.bool_()),
 ]
-COMMENT_SCHEMA = pa.schema([(name, kind) for name, kind, _ in COMMENT_COLUMNS])
+COMMENT_SCHEMA = pa.schema([(name, kind) for name, kind in COMMENT_COLUMNS])
 
 DATE_FIELDS = ("submission_start", "submission_end", "voting_start", "voting_end")
 ANNOTATION_TYPES = {
@@ -222,6 +138,53 @@ def record_schema(item_class) -> pa.Schema:
     return pa.schema([*columns, ("extra_fields", pa.string())])
 
 
-SCALAR_COLUMNS = [
-    (n, k) for n, k, _ in IMAGE_COLUMNS if not pa.types.is_list(k) and k != pa.date32()
+SCALAR_COLUMNS = [(n, k) for n, k in IMAGE_COLUMNS if not pa.types.is_list(k) and k != pa.date32()]
+
+
+# The text and CSV exports' columns in file order, with the type their cells hold
+AVA_TXT_COLUMNS: list[tuple[str, str]] = [
+    ("index", "int"),
+    ("image_id", "int"),
+    *((f"count_{score}", "int") for score in range(1, 11)),
+    ("tag1", "int"),
+    ("tag2", "int"),
+    ("challenge_id", "int"),
+]
+CHALLENGES_TXT_COLUMNS: list[tuple[str, str]] = [("challenge_id", "int"), ("name", "str")]
+MOS_TXT_COLUMNS: list[tuple[str, str]] = [
+    ("image_id", "int"),
+    ("challenge_id", "int"),
+    ("mos", "float"),
+    ("votes", "int"),
+]
+PYIQA_AVA_COLUMNS: list[tuple[str, str]] = [
+    ("img_name", "str"),
+    ("MOS", "float"),
+    *((f"c{score}", "int") for score in range(1, 11)),
+    ("semantic_tag1", "int"),
+    ("semantic_tag2", "int"),
+    ("official_split", "int"),
+]
+PYIQA_DPC_COLUMNS: list[tuple[str, str]] = [
+    ("img_name", "str"),
+    ("MOS", "float"),
+    ("votes", "int"),
+    ("challenge_id", "int"),
+    ("split", "str"),
+]
+RECONCILE_COLUMNS: list[tuple[str, str]] = [
+    ("image_id", "int"),
+    ("ava_challenge_id", "int"),
+    ("status", "str"),
+    ("site_challenge_id", "int"),
+    ("ava_votes", "int"),
+    ("site_votes", "int"),
+    ("counts_equal", "bool"),
+    ("ava_mos", "float"),
+    ("site_mos", "float"),
+    ("has_thumb", "bool"),
+    ("has_full", "bool"),
+    ("full_sha256", "str"),
+    ("full_width", "int"),
+    ("full_height", "int"),
 ]

@@ -21,7 +21,7 @@ from dpchallenge.dataset.columns import column_array
 from dpchallenge.dataset.schema import COMMENT_COLUMNS, COMMENT_SCHEMA, IMAGE_SCHEMA, record_schema
 from dpchallenge.items import ChallengeItem, EntryItem
 
-IMAGE_KEYS = [name for name, _, _ in COMMENT_COLUMNS[:4]]
+IMAGE_KEYS = [name for name, _ in COMMENT_COLUMNS[:4]]
 METADATA_SCHEMA = pa.schema([("file_name", pa.string()), *IMAGE_SCHEMA])
 BATCH = 2000
 
