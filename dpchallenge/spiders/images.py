@@ -66,13 +66,16 @@ class ImagesSpider(ResultsPages):
         else:
             known = self.known_entries()
             ids = [image_id for image_id, _ in ORDERS[self.order](known)]
-            challenges_known = {row[0] for _, row in known} if self.challenge_ids else set()
-            missing = [c for c in self.challenge_ids if c not in challenges_known]
-            if missing:  # not crawled by `challenges` yet: read (and write) their results pages
+            # entries.jsonl lists only the challenges read to the end: a run stopped early (a
+            # full disk) leaves some entries of a challenge, or none, so every challenge not
+            # done has its results pages read (and written), whatever entries are known.
+            done = self.done_challenges() if self.challenge_ids else set()
+            missing = [c for c in self.challenge_ids if c not in done]
+            if missing:
                 self.expect("challenges", len(missing))
                 for request in self.results_of(missing):
                     yield request
-            if not known and not self.challenge_ids:
+            if not self.challenge_ids:  # the history list skips the challenges done
                 yield self.page_request(
                     self.history_url(), self.parse_history, "history", None, dont_filter=True
                 )
