@@ -9,7 +9,7 @@ import logging
 from scrapy import signals
 
 from dpchallenge.data.ledger import settled_invalid
-from dpchallenge.data.worklist import done_images, results_row, results_rows
+from dpchallenge.data.worklist import done_challenges, done_images, results_row, results_rows
 from dpchallenge.items import disqualified_disagreement
 from dpchallenge.pages import parse_image
 from dpchallenge.spiders.arguments import one_of, truthy
@@ -110,6 +110,11 @@ class ImagesSpider(ResultsPages):
         if invalid:
             self.crawler.stats.inc_value("dpc/skipped/image_invalid", invalid)
         return wanted
+
+    def done_challenges(self) -> set[int]:
+        """Kept under -a refresh=1, which fetches the image pages again, not the results pages
+        of the challenges done (without -a thumbnails, their entries would lose theirs)."""
+        return done_challenges(self.data_dir, self.images_dir, frozenset(self.entry_file_kinds))
 
     def done_images(self) -> set[int]:
         """Images whose record is written with every file this run asks for (or known absent)."""
