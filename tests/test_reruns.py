@@ -310,6 +310,26 @@ def test_a_crawl_from_another_host_changes_nothing_in_the_folder(tmp_path, spide
     assert after == before
 
 
+def test_an_images_run_stopped_while_reading_results_pages_is_finished_by_the_rerun(tmp_path):
+    """What a stopped images-first run leaves: one challenge's entries, one of them missing and
+    its challenge record not written yet, the other challenges not read at all."""
+    data = tmp_path / "data"
+    with Replica(**SMALL) as replica:
+        site = replica.site
+        first_id = oracle.finished_challenge_ids(site)[0]
+        run_crawl("challenges", replica, data, f"challenge_ids={first_id}")
+        lines = (data / "entries.jsonl").read_text().splitlines(keepends=True)
+        (data / "entries.jsonl").write_text("".join(lines[1:]))
+        (data / "challenges.jsonl").write_text("")
+        rerun = run_crawl("images", replica, data)
+    assert rerun.returncode == 0, rerun.log[-2000:]
+    assert sorted(ids_of(data / "images.jsonl", "image_id")) == oracle.image_ids(site)
+    expected_entries = sorted(e["image_id"] for e in oracle.expected_entries(site))
+    assert sorted(ids_of(data / "entries.jsonl", "image_id")) == expected_entries
+    challenges = sorted(ids_of(data / "challenges.jsonl", "challenge_id"))
+    assert challenges == sorted(oracle.finished_challenge_ids(site))
+
+
 def test_removed_images_are_done_after_one_full_res_run(tmp_path):
     data = tmp_path / "data"
     with Replica(**SMALL) as replica:

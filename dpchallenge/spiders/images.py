@@ -9,7 +9,7 @@ import logging
 from scrapy import signals
 
 from dpchallenge.data.ledger import settled_invalid
-from dpchallenge.data.worklist import done_images, results_row, results_rows
+from dpchallenge.data.worklist import done_challenges, done_images, results_row, results_rows
 from dpchallenge.items import disqualified_disagreement
 from dpchallenge.pages import parse_image
 from dpchallenge.spiders.arguments import one_of, truthy
@@ -66,13 +66,16 @@ class ImagesSpider(ResultsPages):
         else:
             known = self.known_entries()
             ids = [image_id for image_id, _ in ORDERS[self.order](known)]
-            challenges_known = {row[0] for _, row in known} if self.challenge_ids else set()
-            missing = [c for c in self.challenge_ids if c not in challenges_known]
-            if missing:  # not crawled by `challenges` yet: read (and write) their results pages
+            # entries.jsonl lists only the challenges read to the end: a run stopped early (a
+            # full disk) leaves some entries of a challenge, or none, so every challenge not
+            # done has its results pages read (and written), whatever entries are known.
+            done = self.done_challenges() if self.challenge_ids else set()
+            missing = [c for c in self.challenge_ids if c not in done]
+            if missing:
                 self.expect("challenges", len(missing))
                 for request in self.results_of(missing):
                     yield request
-            if not known and not self.challenge_ids:
+            if not self.challenge_ids:  # the history list skips the challenges done
                 yield self.page_request(
                     self.history_url(), self.parse_history, "history", None, dont_filter=True
                 )
@@ -107,6 +110,11 @@ class ImagesSpider(ResultsPages):
         if invalid:
             self.crawler.stats.inc_value("dpc/skipped/image_invalid", invalid)
         return wanted
+
+    def done_challenges(self) -> set[int]:
+        """Kept under -a refresh=1, which fetches the image pages again, not the results pages
+        of the challenges done (without -a thumbnails, their entries would lose theirs)."""
+        return done_challenges(self.data_dir, self.images_dir, frozenset(self.entry_file_kinds))
 
     def done_images(self) -> set[int]:
         """Images whose record is written with every file this run asks for (or known absent)."""
