@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import oracle
 from crawling import finished, interrupt, records, run_crawl, start_crawl, wait_for_lines
@@ -55,11 +56,13 @@ def test_kill_9_then_the_same_command_with_jobdir_finishes_every_record_once(tmp
         run_crawl("challenges", replica, tmp_path, settings={"DPC_IMAGES_DELAY": "0"})
         process, _ = start_crawl("images", replica, tmp_path, "thumbnails=0", settings=job)
         wait_for_lines(tmp_path / "images.jsonl", 6, process)
+        # The image requests reach the scheduler as the history page's output is worked through,
+        # so the seen-list's first buffered write may come a moment after the sixth record.
+        wait_for_bytes(tmp_path / "job" / "requests.seen", process)
         interrupt(process, signal.SIGKILL)
         assert len(records(tmp_path / "images.jsonl", "image_id")) < len(
             expected_image_ids(replica.site)
         )
-        assert (tmp_path / "job" / "requests.seen").stat().st_size > 0
         rerun = run_crawl("images", replica, tmp_path, "thumbnails=0", settings=job)
         site = replica.site
     assert rerun.stats["finish_reason"] == "finished"
@@ -105,3 +108,13 @@ def test_a_torn_last_line_from_a_crash_is_repaired_and_its_record_fetched_again(
     assert rerun.stat("dpc/jsonl/repaired_lines") == 1
     assert fetched == [f"/image.php?IMAGE_ID={torn_id}"]
     assert_each_once(path, "image_id", ids)
+
+
+def wait_for_bytes(path, process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size > 0:
+            return
+        assert process.poll() is None, f"crawl ended before {path} was written"
+        time.sleep(0.02)
+    raise AssertionError(f"{path} stayed empty for {timeout} s")
